@@ -1,0 +1,43 @@
+# arkhiv: `make demo` and `make test` do all set-up that is missing (scripts/setup.sh).
+VENV := .venv
+PY := $(VENV)/bin/python
+ARKHIV := $(VENV)/bin/arkhiv
+DEMO_ARCHIVE ?= demo-archive
+EVAL ?= ../shared/eval/dev
+
+.PHONY: setup demo test lint unit integration bench bench-quick clean samples
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(ARKHIV) doctor
+	$(ARKHIV) ingest samples --archive $(DEMO_ARCHIVE)
+	$(ARKHIV) search "архівні дані" --archive $(DEMO_ARCHIVE)
+	$(ARKHIV) search "Ужгород" --archive $(DEMO_ARCHIVE)
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+test: setup lint
+	$(PY) -m pytest -q tests
+
+unit: setup
+	$(PY) -m pytest -q tests/unit
+
+integration: setup
+	$(PY) -m pytest -q tests/integration tests/cli
+
+bench: setup
+	$(PY) benchmarks/bench_ingest.py $(EVAL)
+
+bench-quick: setup
+	$(PY) benchmarks/bench_ingest.py $(EVAL) --quick
+
+samples: setup
+	$(PY) samples/make_samples.py
+
+clean:
+	rm -rf $(DEMO_ARCHIVE) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,356 @@
+"""Library entry points: ingest, search, reindex, doctor. The CLI and any other front end call these."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from arkhiv.catalog import Catalog
+from arkhiv.config import Pipeline, Settings, ocr_key_material
+from arkhiv.errors import UsageError
+from arkhiv.fsutil import atomic_write_text, remove_stale_temps, sha256_file
+from arkhiv.models import (
+    BatchReport,
+    DocumentSource,
+    Hit,
+    PageOcrResult,
+    PageReport,
+    SourcePage,
+)
+from arkhiv.pipeline import discover as discover_stage
+from arkhiv.pipeline.ocr import PageTask, cache_paths, load_cached, ocr_page, worker_init
+from arkhiv.pipeline.pdf import assemble_document
+from arkhiv.search import PageIndex, PageRecord
+from arkhiv import doctor as doctor_mod
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR = "cache/pages"
+ProgressFn = Callable[[str, dict[str, object]], None]
+
+
+def _noop(event: str, info: dict[str, object]) -> None:
+    return None
+
+
+def page_key(sha: str, frame: int | None, pipeline: Pipeline) -> str:
+    """Content hash + the settings that change OCR output: equal keys give equal results."""
+    material = json.dumps(
+        {
+            "sha256": sha,
+            "frame": frame,
+            "ocr": ocr_key_material(pipeline.ocr),
+            "pdf": asdict(pipeline.pdf),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+@dataclass
+class _Planned:
+    """A page of this batch and what must happen to it."""
+
+    doc_id: int
+    folder: str
+    document: DocumentSource
+    page: SourcePage
+    sha: str
+    key: str
+
+
+@dataclass
+class _DocState:
+    source: DocumentSource
+    doc_id: int
+    folder: str
+    remaining: int
+    changed: bool = False
+
+
+def ingest(
+    source: Path,
+    settings: Settings,
+    pipeline: Pipeline,
+    *,
+    force: bool = False,
+    progress: ProgressFn = _noop,
+) -> BatchReport:
+    """OCR a folder tree (or one file) of scans into the archive: PDFs, texts, catalog, index.
+
+    Safe to run again at any time: pages already done with the same content and settings are
+    skipped, work interrupted by a crash is completed, nothing is indexed twice.
+    """
+    if not source.exists():
+        raise UsageError(f"{source}: no such file or folder", hint="give the folder of scans")
+    doctor_mod.require_ocr(pipeline.ocr.languages)
+    archive = settings.archive
+    start = time.monotonic()
+    catalog = Catalog.open(archive, create=True)
+    try:
+        index = PageIndex.open(archive, create=True)
+        remove_stale_temps(archive)
+        docs, skipped = discover_stage.discover(source)
+        batch_id = catalog.start_batch(
+            source.resolve(), pipeline.name, {"pipeline": asdict(pipeline), "force": force}
+        )
+        report = BatchReport(batch_id=batch_id, archive=str(archive))
+        report.documents = len(docs)
+        for s in skipped:
+            report.inputs_failed += 1
+            report.failures.append((str(s.path), s.reason))
+            report.pages.append(PageReport(str(s.path), "", 0, "failed", s.reason))
+        runner = _BatchRunner(catalog, index, settings, pipeline, report, progress, batch_id)
+        runner.run(docs, force=force)
+        report.seconds = round(time.monotonic() - start, 2)
+        summary = {
+            k: getattr(report, k)
+            for k in ("documents", "pages_ok", "pages_failed", "pages_skipped", "inputs_failed")
+        }
+        catalog.finish_batch(batch_id, "partial" if report.failed else "ok", summary)
+        return report
+    finally:
+        catalog.close()
+
+
+class _BatchRunner:
+    """Plans the pages of a batch, runs OCR in worker processes, records and indexes results."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        index: PageIndex,
+        settings: Settings,
+        pipeline: Pipeline,
+        report: BatchReport,
+        progress: ProgressFn,
+        batch_id: int,
+    ) -> None:
+        self.catalog = catalog
+        self.index = index
+        self.settings = settings
+        self.pipeline = pipeline
+        self.report = report
+        self.progress = progress
+        self.batch_id = batch_id
+        self.archive = settings.archive
+        self.cache_dir = self.archive / CACHE_DIR
+        self.docs: dict[int, _DocState] = {}
+
+    # planning
+    def _plan(self, docs: list[DocumentSource], force: bool) -> Iterator[_Planned]:
+        for doc in docs:
+            doc_id, folder = self.catalog.upsert_document(doc, self.batch_id)
+            state = _DocState(doc, doc_id, folder, remaining=len(doc.pages))
+            self.docs[doc_id] = state
+            hashes: dict[Path, str] = {}
+            for page in doc.pages:
+                try:
+                    sha = hashes.get(page.path) or sha256_file(page.path)
+                except OSError as e:
+                    self._record(state, page, "", "", _failure("", f"cannot read the file: {e}"))
+                    continue
+                hashes[page.path] = sha
+                key = page_key(sha, page.frame, self.pipeline)
+                existing = self.catalog.page(doc_id, page.number)
+                done_before = (
+                    existing is not None
+                    and existing.status == "ok"
+                    and existing.page_key == key
+                    and existing.text_path is not None
+                    and (self.archive / existing.text_path).is_file()
+                    and cache_paths(self.cache_dir, key)[0].is_file()
+                )
+                if done_before and not force:
+                    self.report.pages_skipped += 1
+                    self.report.pages.append(
+                        PageReport(
+                            str(page.path), doc.name, page.number, "skipped",
+                            "already in the catalog (same content and settings)",
+                            existing.confidence if existing else None,
+                            existing.text_path if existing else None,
+                        )
+                    )
+                    state.remaining -= 1
+                    self.progress("page", {"status": "skipped"})
+                    continue
+                yield _Planned(doc_id, folder, doc, page, sha, key)
+            if state.remaining == 0:
+                self._finish_document(state)
+
+    def run(self, docs: list[DocumentSource], force: bool) -> None:
+        total = sum(len(d.pages) for d in docs)
+        self.progress("start", {"pages": total, "documents": len(docs)})
+        jobs = self.settings.ingest.jobs or os.cpu_count() or 1
+        planned = self._plan(docs, force)
+        tmp_root = Path(tempfile.mkdtemp(prefix="arkhiv-"))
+        pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=worker_init)
+        inflight: dict[Future[PageOcrResult], _Planned] = {}
+        try:
+            for item in planned:
+                cached = None if force else load_cached(self.cache_dir, item.key)
+                if cached is not None:
+                    self._record_planned(item, cached)
+                    continue
+                while len(inflight) >= 2 * jobs:
+                    self._drain(inflight, block=True)
+                task = PageTask(
+                    item.key, item.page.path, item.page.frame, self.cache_dir,
+                    self.pipeline.ocr, self.pipeline.pdf, self.settings.ingest,
+                )
+                inflight[pool.submit(ocr_page, task, tmp_root)] = item
+            while inflight:
+                self._drain(inflight, block=True)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for p in sorted(tmp_root.rglob("*"), reverse=True):
+                p.rmdir() if p.is_dir() else p.unlink()
+            tmp_root.rmdir()
+        self._flush_index()
+        self.progress("finish", {})
+
+    def _drain(self, inflight: dict[Future[PageOcrResult], _Planned], block: bool) -> None:
+        done, _ = wait(list(inflight), return_when=FIRST_COMPLETED, timeout=None if block else 0)
+        for fut in done:
+            item = inflight.pop(fut)
+            try:
+                result = fut.result()
+            except BrokenProcessPool as e:
+                result = _failure(item.key, f"the OCR worker process died ({e})")
+            self._record_planned(item, result)
+
+    # recording
+    def _record_planned(self, item: _Planned, result: PageOcrResult) -> None:
+        self._record(self.docs[item.doc_id], item.page, item.sha, item.key, result)
+
+    def _record(
+        self, state: _DocState, page: SourcePage, sha: str, key: str, result: PageOcrResult
+    ) -> None:
+        text_rel: str | None = None
+        if result.ok:
+            text_rel = f"{state.folder}/pages/{page.number:04d}.txt"
+            atomic_write_text(self.archive / text_rel, result.text)
+            self.report.pages_ok += 1
+        else:
+            self.report.pages_failed += 1
+            self.report.failures.append((_page_label(page), result.error or "unknown error"))
+        self.catalog.save_page(state.doc_id, page, sha, key, result, text_rel, self.batch_id)
+        entry = PageReport(
+            str(page.path), state.source.name, page.number, "ok" if result.ok else "failed",
+            result.error, result.confidence, text_rel, result.dpi_assumed,
+        )
+        if result.dpi_assumed:
+            self.report.warnings.append(
+                f"{_page_label(page)}: no usable DPI in the file, assumed "
+                f"{self.settings.ingest.default_dpi}"
+            )
+        self.report.pages.append(entry)
+        state.changed = True
+        state.remaining -= 1
+        self.progress("page", {"status": entry.status, "report": entry})
+        if state.remaining == 0:
+            self._finish_document(state)
+
+    def _finish_document(self, state: _DocState) -> None:
+        """Assemble the document PDF from its OK pages (when something changed) and index it."""
+        doc_id = state.doc_id
+        pages = self.catalog.document_pages(doc_id)
+        row = self.catalog.document(doc_id)
+        pdf_rel = f"{state.folder}/document.pdf"
+        ok_pages = [p for p in pages if p.status == "ok"]
+        failed = [p for p in pages if p.status != "ok"]
+        pdf_present = row is not None and row["pdf_path"] and (self.archive / pdf_rel).is_file()
+        if ok_pages and (state.changed or not pdf_present):
+            sources = [cache_paths(self.cache_dir, p.page_key)[0] for p in ok_pages]
+            assemble_document(sources, self.archive / pdf_rel)
+            self.catalog.set_pdf_pages(
+                doc_id,
+                [(p.number, i) for i, p in enumerate(ok_pages, start=1)]
+                + [(p.number, None) for p in failed],
+            )
+            status = "partial" if failed else "ok"
+            error = f"{len(failed)} page(s) failed" if failed else None
+            self.catalog.set_document_pdf(
+                doc_id, pdf_rel, sha256_file(self.archive / pdf_rel), status, error
+            )
+        elif not ok_pages:
+            self.catalog.set_document_pdf(doc_id, None, None, "failed", "no page could be read")
+        pending = self.catalog.pages_to_index(limit=1)
+        if pending:
+            self._flush_index(only_if_at_least=self.settings.ingest.index_batch_pages)
+        self.progress("document", {"name": state.source.name})
+
+    def _flush_index(self, only_if_at_least: int = 0) -> None:
+        """Index the OK pages whose current text is not in the index, in batches."""
+        batch = self.settings.ingest.index_batch_pages
+        rows = self.catalog.pages_to_index(limit=batch)
+        if len(rows) < only_if_at_least:
+            return
+        while rows:
+            self.index.write_pages(_index_record(r) for r in rows)
+            # After the index commit: a crash in between re-indexes these pages next run,
+            # replacing (not duplicating) them, since the index key is unique per page.
+            self.catalog.mark_indexed([(r["id"], r["page_key"]) for r in rows])
+            rows = self.catalog.pages_to_index(limit=batch)
+
+
+def _index_record(row: sqlite3.Row) -> PageRecord:
+    """What the index stores for a catalog page row."""
+    return PageRecord(
+        document_id=row["document_id"], number=row["number"], page_key=row["page_key"],
+        document=row["document"], text=row["text"] or "", pdf_path=row["pdf_path"],
+        text_path=row["text_path"], pdf_page=row["pdf_page"],
+    )
+
+
+def _failure(key: str, reason: str) -> PageOcrResult:
+    return PageOcrResult(page_key=key, ok=False, error=reason)
+
+
+def _page_label(page: SourcePage) -> str:
+    return f"{page.path}" + (f" (page {page.frame + 1})" if page.frame is not None else "")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits of one query."""
+
+    query: str
+    total: int
+    hits: list[Hit]
+
+
+def search(archive: Path, query: str, *, limit: int = 10) -> SearchResult:
+    """Search the archive's pages; words match in any grammatical form."""
+    Catalog.open(archive, create=False).close()  # a clear message when there is no archive
+    index = PageIndex.open(archive, create=False)
+    total, hits = index.search(query, limit=limit)
+    return SearchResult(query, total, hits)
+
+
+def reindex(archive: Path) -> int:
+    """Rebuild the full-text index from the catalog alone; returns the number of pages."""
+    catalog = Catalog.open(archive, create=False)
+    try:
+        index = PageIndex.open(archive, create=True)
+        rows = list(catalog.all_ok_pages())
+        index.write_pages(_index_record(r) for r in rows)
+        catalog.mark_indexed([(r["id"], r["page_key"]) for r in rows])
+        return len(rows)
+    finally:
+        catalog.close()
+
+
+doctor = doctor_mod.run_checks

@@ -1,0 +1,321 @@
+"""The catalog: SQLite, the source of truth for batches, documents and pages (numbered migrations)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from arkhiv.errors import CatalogError
+from arkhiv.models import DocumentSource, PageOcrResult, PageStatus, SourcePage
+
+CATALOG_NAME = "catalog.sqlite"
+
+# Each migration runs once, in order, in its own transaction; never edit a released one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        source TEXT NOT NULL,
+        pipeline TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'running',
+        summary TEXT
+    );
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        source_path TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        pdf_path TEXT,
+        pdf_sha256 TEXT,
+        page_count INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending',
+        error TEXT,
+        batch_id INTEGER REFERENCES batches(id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE pages (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id),
+        number INTEGER NOT NULL,
+        source_path TEXT NOT NULL,
+        frame INTEGER,
+        sha256 TEXT NOT NULL,
+        page_key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        text TEXT,
+        confidence REAL,
+        word_count INTEGER,
+        dpi REAL,
+        dpi_assumed INTEGER NOT NULL DEFAULT 0,
+        ocr_seconds REAL,
+        text_path TEXT,
+        pdf_page INTEGER,
+        indexed_key TEXT,
+        batch_id INTEGER REFERENCES batches(id),
+        updated_at TEXT NOT NULL,
+        UNIQUE (document_id, number)
+    );
+    CREATE INDEX pages_key ON pages(page_key);
+    CREATE INDEX pages_unindexed ON pages(status, indexed_key);
+    """,
+)
+
+
+def now() -> str:
+    """UTC timestamp for the catalog."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class PageRow:
+    """One page as the catalog records it."""
+
+    id: int
+    document_id: int
+    number: int
+    source_path: str
+    sha256: str
+    page_key: str
+    status: str
+    error: str | None
+    text: str | None
+    confidence: float | None
+    text_path: str | None
+    pdf_page: int | None
+    indexed_key: str | None
+
+
+class Catalog:
+    """The SQLite catalog of one archive folder. One writer at a time (SQLite's lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")  # a committed page survives a power cut
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise CatalogError(
+                f"{path}: cannot open the catalog: {e}",
+                hint="is it an arkhiv archive folder? `arkhiv check` tells what is wrong",
+            ) from e
+
+    @classmethod
+    def open(cls, archive: Path, *, create: bool) -> Catalog:
+        path = archive / CATALOG_NAME
+        if not create and not path.is_file():
+            from arkhiv.errors import ArchiveNotFoundError
+
+            raise ArchiveNotFoundError(
+                f"{archive}: no arkhiv archive here (no {CATALOG_NAME})",
+                hint="ingest scans first: arkhiv ingest SCANS_DIR --archive " + str(archive),
+            )
+        archive.mkdir(parents=True, exist_ok=True)
+        return cls(path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: one writer, all or nothing."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > len(MIGRATIONS):
+            raise CatalogError(
+                f"{self.path}: catalog schema {version} is newer than this arkhiv knows "
+                f"({len(MIGRATIONS)})",
+                hint="upgrade arkhiv",
+            )
+        for number in range(version + 1, len(MIGRATIONS) + 1):
+            with self.transaction() as db:
+                for statement in MIGRATIONS[number - 1].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    # batches
+    def start_batch(self, source: Path, pipeline: str, settings: dict[str, Any]) -> int:
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO batches (started_at, source, pipeline, settings) VALUES (?,?,?,?)",
+                (now(), str(source), pipeline, json.dumps(settings, ensure_ascii=False)),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_batch(self, batch_id: int, status: str, summary: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE batches SET finished_at=?, status=?, summary=? WHERE id=?",
+                (now(), status, json.dumps(summary, ensure_ascii=False), batch_id),
+            )
+
+    # documents
+    def upsert_document(self, src: DocumentSource, batch_id: int) -> tuple[int, str]:
+        """The document's id and output folder (relative to the archive), created if new."""
+        key = str(src.path.resolve())
+        with self.transaction() as db:
+            row = db.execute("SELECT id, folder FROM documents WHERE source_path=?", (key,)).fetchone()
+            if row:
+                db.execute(
+                    "UPDATE documents SET page_count=?, batch_id=?, updated_at=? WHERE id=?",
+                    (len(src.pages), batch_id, now(), row["id"]),
+                )
+                return int(row["id"]), str(row["folder"])
+            cur = db.execute(
+                "INSERT INTO documents (source_path, name, kind, folder, page_count, batch_id,"
+                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+                (key, src.name, str(src.kind), "", len(src.pages), batch_id, now(), now()),
+            )
+            doc_id = int(cur.lastrowid or 0)
+            folder = f"documents/{doc_id:06d}-{safe_name(src.name)}"
+            db.execute("UPDATE documents SET folder=? WHERE id=?", (folder, doc_id))
+            return doc_id, folder
+
+    def set_document_pdf(
+        self, doc_id: int, pdf_path: str | None, sha: str | None, status: str, error: str | None
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE documents SET pdf_path=?, pdf_sha256=?, status=?, error=?, updated_at=?"
+                " WHERE id=?",
+                (pdf_path, sha, status, error, now(), doc_id),
+            )
+
+    def document(self, doc_id: int) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM documents WHERE id=?", (doc_id,)
+        ).fetchone()
+        return row
+
+    # pages
+    def page(self, doc_id: int, number: int) -> PageRow | None:
+        row = self.db.execute(
+            f"SELECT {_PAGE_COLUMNS} FROM pages WHERE document_id=? AND number=?", (doc_id, number)
+        ).fetchone()
+        return PageRow(**dict(row)) if row else None
+
+    def document_pages(self, doc_id: int) -> list[PageRow]:
+        rows = self.db.execute(
+            f"SELECT {_PAGE_COLUMNS} FROM pages WHERE document_id=? ORDER BY number", (doc_id,)
+        ).fetchall()
+        return [PageRow(**dict(r)) for r in rows]
+
+    def save_page(
+        self,
+        doc_id: int,
+        src: SourcePage,
+        sha: str,
+        page_key: str,
+        result: PageOcrResult,
+        text_path: str | None,
+        batch_id: int,
+    ) -> None:
+        """Record a page's OCR result (or failure) in one transaction; replaces an older record."""
+        status = PageStatus.OK if result.ok else PageStatus.FAILED
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO pages (document_id, number, source_path, frame, sha256, page_key,
+                   status, error, text, confidence, word_count, dpi, dpi_assumed, ocr_seconds,
+                   text_path, batch_id, updated_at)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT (document_id, number) DO UPDATE SET
+                   source_path=excluded.source_path, frame=excluded.frame,
+                   sha256=excluded.sha256, page_key=excluded.page_key, status=excluded.status,
+                   error=excluded.error, text=excluded.text, confidence=excluded.confidence,
+                   word_count=excluded.word_count, dpi=excluded.dpi,
+                   dpi_assumed=excluded.dpi_assumed, ocr_seconds=excluded.ocr_seconds,
+                   text_path=excluded.text_path, batch_id=excluded.batch_id,
+                   updated_at=excluded.updated_at""",
+                (
+                    doc_id, src.number, str(src.path), src.frame, sha, page_key, str(status),
+                    result.error, result.text if result.ok else None, result.confidence,
+                    result.word_count, result.dpi, int(result.dpi_assumed), result.seconds,
+                    text_path, batch_id, now(),
+                ),
+            )
+
+    def set_pdf_pages(self, doc_id: int, mapping: Sequence[tuple[int, int | None]]) -> None:
+        """Record which page of the document PDF shows each page (None: not in the PDF)."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE pages SET pdf_page=? WHERE document_id=? AND number=?",
+                [(pdf_page, doc_id, number) for number, pdf_page in mapping],
+            )
+
+    def pages_to_index(self, limit: int) -> list[sqlite3.Row]:
+        """OK pages whose current text is not in the index yet (new, changed or interrupted)."""
+        return self.db.execute(
+            """SELECT p.id, p.document_id, p.number, p.page_key, p.text, p.confidence,
+                      p.pdf_page, p.text_path, d.name AS document, d.pdf_path
+               FROM pages p JOIN documents d ON d.id = p.document_id
+               WHERE p.status = 'ok' AND (p.indexed_key IS NULL OR p.indexed_key != p.page_key)
+               ORDER BY p.id LIMIT ?""",
+            (limit,),
+        ).fetchall()
+
+    def mark_indexed(self, pages: Sequence[tuple[int, str]]) -> None:
+        with self.transaction() as db:
+            db.executemany("UPDATE pages SET indexed_key=? WHERE id=?", [(k, i) for i, k in pages])
+
+    def all_ok_pages(self) -> Iterator[sqlite3.Row]:
+        """Every OK page with what the index stores, for a rebuild."""
+        yield from self.db.execute(
+            """SELECT p.id, p.document_id, p.number, p.page_key, p.text, p.confidence,
+                      p.pdf_page, p.text_path, d.name AS document, d.pdf_path
+               FROM pages p JOIN documents d ON d.id = p.document_id
+               WHERE p.status = 'ok' ORDER BY p.id"""
+        )
+
+    def counts(self) -> dict[str, int]:
+        row = self.db.execute(
+            """SELECT (SELECT count(*) FROM documents) AS documents,
+                      (SELECT count(*) FROM pages) AS pages,
+                      (SELECT count(*) FROM pages WHERE status='ok') AS pages_ok,
+                      (SELECT count(*) FROM pages WHERE status='failed') AS pages_failed,
+                      (SELECT count(*) FROM batches) AS batches"""
+        ).fetchone()
+        return {k: int(row[k]) for k in row.keys()}  # noqa: SIM118 - sqlite3.Row
+
+
+_PAGE_COLUMNS = (
+    "id, document_id, number, source_path, sha256, page_key, status, error, text, confidence,"
+    " text_path, pdf_page, indexed_key"
+)
+
+
+def safe_name(name: str, limit: int = 80) -> str:
+    """A folder name made from a document name: no separators or control characters."""
+    import unicodedata
+
+    cleaned = "".join(
+        "_" if (c in '/\\:*?"<>|' or unicodedata.category(c).startswith("C")) else c
+        for c in unicodedata.normalize("NFC", name)
+    ).strip(" .")
+    return (cleaned or "document")[:limit]

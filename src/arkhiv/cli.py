@@ -1,0 +1,259 @@
+"""Command line: flags -> settings -> one api call -> rendering. No logic of its own."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from arkhiv import api
+from arkhiv.config import load_pipeline, load_settings
+from arkhiv.errors import ArkhivError, ExitCode
+from arkhiv.fsutil import atomic_write_text
+from arkhiv.reports import report_json, search_json, summary_lines
+
+EXIT_CODES = """Exit codes: 0 success; 1 partial failure (some pages or files failed, the rest is
+done); 2 bad arguments or settings; 3 a program or language pack is missing; 4 fatal error."""
+
+app = typer.Typer(
+    name="arkhiv",
+    help="Scanned archive pages -> searchable PDF/A, a catalog and a full-text index.\n\n"
+    + EXIT_CODES,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="Settings file (default ./arkhiv.toml).")
+]
+ArchiveOpt = Annotated[
+    Path | None,
+    typer.Option("--archive", "-a", help="Archive folder (default from settings: arkhiv-data)."),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log details; tracebacks.")]
+
+
+def _handle_errors(fn: F) -> F:
+    """Map arkhiv's errors to a message and an exit code; a traceback only with -v."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        verbose = bool(kwargs.get("verbose"))
+        logging.basicConfig(
+            level=logging.DEBUG if verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        for noisy in ("ocrmypdf", "fontTools", "PIL", "pdfminer"):
+            logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
+        try:
+            return fn(*args, **kwargs)
+        except ArkhivError as e:
+            if verbose:
+                err.print_exception()
+            err.print(f"arkhiv: error: {escape(e.message)}")
+            if e.hint:
+                err.print(f"  {escape(e.hint)}")
+            raise typer.Exit(int(e.exit_code)) from e
+        except KeyboardInterrupt:
+            err.print("arkhiv: interrupted; run the same command again to resume")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(config: Path | None, archive: Path | None, **ingest: Any) -> Any:
+    overrides: dict[str, dict[str, Any]] = {"": {}, "ingest": {}}
+    if archive is not None:
+        overrides[""]["archive"] = archive
+    overrides["ingest"] = {k: v for k, v in ingest.items() if v is not None}
+    return load_settings(config, overrides=overrides)
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  arkhiv ingest scans/ --archive ./archive\n\n"
+    "  arkhiv ingest scans/ --lang ukr+rus+eng --pipeline typewritten --jobs 2\n\n"
+    "  arkhiv ingest scans/ --report batch.json --quiet\n\n" + EXIT_CODES
+)
+@_handle_errors
+def ingest(
+    source: Annotated[Path, typer.Argument(help="Folder of scans (or one file) to ingest.")],
+    archive: ArchiveOpt = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", "-l", help="Tesseract languages, e.g. ukr+rus+eng.")
+    ] = None,
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", "-p", help="Processing profile from pipelines/.")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Pages in parallel (default: all cores).")
+    ] = None,
+    dpi: Annotated[
+        int | None, typer.Option("--dpi", help="DPI assumed for images that record none.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="OCR again pages already done.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the per-page report as JSON here.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """OCR a batch of scans into the archive: PDF/A and text per document, catalog, index.
+
+    Each folder of images is one document (pages in natural order: 2.tif before 10.tif); each
+    PDF and each multi-page TIFF is a document of its own. Running it again is safe: pages
+    already done are skipped and an interrupted batch is completed.
+    """
+    settings = _settings(config, archive, jobs=jobs, default_dpi=dpi, pipeline=pipeline)
+    ocr_over = {"languages": lang} if lang else {}
+    pipe = load_pipeline(settings.ingest.pipeline, settings, {"ocr": ocr_over})
+    show_bar = not quiet and not json_out and sys.stderr.isatty()
+    with _ProgressBar(show_bar) as bar:
+        result = api.ingest(source, settings, pipe, force=force, progress=bar.update)
+    if report is not None:
+        atomic_write_text(report, report_json(result) + "\n")
+    if json_out:
+        out.print(report_json(result), markup=False, soft_wrap=True)
+    else:
+        for line in summary_lines(result):
+            (err if line.startswith("FAILED") else out).print(escape(line))
+    if result.failed:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+class _ProgressBar:
+    """A rich progress bar fed by api.ingest's progress events."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} pages/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err,
+            disable=not enabled,
+        )
+        self.task: Any = None
+
+    def __enter__(self) -> _ProgressBar:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+    def update(self, event: str, info: dict[str, object]) -> None:
+        if not self.enabled:
+            return
+        if event == "start":
+            self.task = self.progress.add_task("OCR", total=info["pages"], rate="-")
+        elif event == "page" and self.task is not None:
+            self.progress.advance(self.task)
+            speed = self.progress.tasks[0].speed
+            self.progress.update(self.task, rate=f"{speed:.2f}" if speed else "-")
+
+
+_MARK = re.compile(r"\[\[(.+?)\]\]")
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    '  arkhiv search "архівні дані" --archive ./archive\n\n'
+    '  arkhiv search \'"наказ по особовому складу"\' --limit 20   (a phrase)\n\n'
+    "  arkhiv search Ужгород --json\n\n" + EXIT_CODES
+)
+@_handle_errors
+def search(
+    query: Annotated[str, typer.Argument(help="Words in any grammatical form; quote a phrase.")],
+    archive: ArchiveOpt = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="Hits to show.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Find pages by words in any form (рік finds року); prints document, page and snippet."""
+    settings = _settings(config, archive)
+    result = api.search(settings.archive, query, limit=limit or settings.search.limit)
+    if json_out:
+        out.print(search_json(result), markup=False, soft_wrap=True)
+        return
+    if not result.hits:
+        out.print(f"No pages found for {escape(query)!s}.")
+        return
+    out.print(f"{result.total} page(s) found for {escape(query)}; best {len(result.hits)}:")
+    for i, hit in enumerate(result.hits, start=1):
+        snippet = _MARK.sub(lambda m: f"[bold yellow]{escape(m.group(1))}[/]", escape(hit.snippet))
+        where = f"{hit.pdf_path}#page={hit.pdf_page}" if hit.pdf_path and hit.pdf_page else ""
+        out.print(
+            f"{i}. [bold]{escape(hit.document)}[/], page {hit.page}  (score {hit.score:.2f})"
+            f"  {escape(where)}"
+        )
+        out.print(f"   {snippet}")
+
+
+@app.command(epilog="Examples:\n\n  arkhiv doctor\n\n  arkhiv doctor --lang ukr+rus\n\n" + EXIT_CODES)
+@_handle_errors
+def doctor(
+    lang: Annotated[str, typer.Option("--lang", "-l", help="Languages to check.")] = "ukr+rus+eng",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Check the programs and language packs arkhiv needs and say how to install what is missing."""
+    import json as _json
+    from dataclasses import asdict
+
+    checks = api.doctor([x for x in re.split(r"[+,]", lang) if x])
+    if json_out:
+        out.print(_json.dumps([asdict(c) for c in checks], ensure_ascii=False, indent=2))
+    else:
+        for c in checks:
+            mark = "ok     " if c.ok else ("MISSING" if c.required else "missing")
+            line = f"{mark} {c.name}: {c.detail}" + ("" if c.ok else f"  -> {c.hint}")
+            out.print(escape(line))
+    if any(c.required and not c.ok for c in checks):
+        raise typer.Exit(int(ExitCode.MISSING_DEPENDENCY))
+
+
+@app.command(epilog="Examples:\n\n  arkhiv reindex --archive ./archive\n\n" + EXIT_CODES)
+@_handle_errors
+def reindex(archive: ArchiveOpt = None, config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
+    """Rebuild the full-text index from the catalog (the index is derived data)."""
+    settings = _settings(config, archive)
+    count = api.reindex(settings.archive)
+    out.print(f"indexed {count} page(s) from the catalog")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

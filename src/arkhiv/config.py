@@ -1,0 +1,273 @@
+"""Settings: frozen models loaded once; defaults < config file < ARKHIV_* env < flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from arkhiv.errors import ConfigError
+
+# The repository's pipelines/ folder (editable install) and the working directory's.
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class OutputType(StrEnum):
+    """What PDF each document becomes."""
+
+    PDFA_2 = "pdfa-2"
+    PDFA_3 = "pdfa-3"
+    PDF = "pdf"
+
+
+@dataclass(frozen=True)
+class OcrSettings:
+    """Tesseract settings; every field here changes the OCR result, so it is in the page key."""
+
+    languages: tuple[str, ...] = ("ukr",)
+    rotate_pages: bool = True
+    deskew: bool = True
+    clean: bool = False
+    psm: int | None = None
+    rotate_pages_threshold: float = 14.0
+    page_timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class PdfSettings:
+    """How the per-document searchable PDF is written."""
+
+    output_type: OutputType = OutputType.PDFA_2
+    optimize: int = 1
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A named processing profile (pipelines/NAME.toml)."""
+
+    name: str = "default"
+    description: str = ""
+    ocr: OcrSettings = field(default_factory=OcrSettings)
+    pdf: PdfSettings = field(default_factory=PdfSettings)
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How a batch is processed."""
+
+    jobs: int = 0  # 0: one worker per core
+    default_dpi: int = 300
+    min_dpi: int = 100
+    max_dpi: int = 2400
+    pipeline: str = "default"
+    index_batch_pages: int = 200  # pages per index commit
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Defaults of `arkhiv search`."""
+
+    limit: int = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one run. Each stage receives only its own section."""
+
+    archive: Path = Path("arkhiv-data")
+    pipelines_dir: Path | None = None
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "ingest": IngestSettings,
+    "search": SearchSettings,
+    "ocr": OcrSettings,
+    "pdf": PdfSettings,
+}
+
+
+def _coerce(value: Any, typ: Any, where: str) -> Any:
+    """Check and convert one settings value to the declared type."""
+    t = str(typ)
+    try:
+        if t in ("bool",):
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low in ("1", "true", "yes", "on"):
+                    return True
+                if low in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(value)
+            if not isinstance(value, bool):
+                raise ValueError(value)
+            return value
+        if t == "int":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if t == "float":
+            return float(value)
+        if t == "int | None":
+            return None if value in (None, "", "none") else int(value)
+        if t == "tuple[str, ...]":
+            if isinstance(value, str):
+                value = [v for v in value.replace(",", "+").split("+") if v]
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise ValueError(value)
+            return tuple(value)
+        if t == "OutputType":
+            return OutputType(value)
+        if t in ("Path", "Path | None"):
+            return Path(str(value)).expanduser()
+        if t == "str":
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return value
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"{where}: invalid value {value!r} (expected {t})") from e
+    raise ConfigError(f"{where}: unsupported setting type {t}")
+
+
+def _apply(obj: Any, values: Mapping[str, Any], where: str) -> Any:
+    """Return a copy of a settings dataclass with `values` applied; unknown keys rejected."""
+    known = {f.name: f for f in fields(obj)}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(
+                f"{where}: unknown key {key!r}",
+                hint=f"known keys: {', '.join(sorted(known))}",
+            )
+        changes[key] = _coerce(value, known[key].type, f"{where}: {key}")
+    return replace(obj, **changes)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: settings file not found") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """ARKHIV_ARCHIVE, ARKHIV_PIPELINES_DIR and ARKHIV_<SECTION>_<KEY> (e.g. ARKHIV_INGEST_JOBS)."""
+    out: dict[str, dict[str, Any]] = {"": {}}
+    for name, value in env.items():
+        if not name.startswith("ARKHIV_") or name == "ARKHIV_CONFIG":
+            continue
+        rest = name[len("ARKHIV_") :].lower()
+        if rest in ("archive", "pipelines_dir"):
+            out[""][rest] = value
+            continue
+        section, _, key = rest.partition("_")
+        if section in ("ingest", "search") and key:
+            out.setdefault(section, {})[key] = value
+        else:
+            raise ConfigError(f"environment variable {name}: not an arkhiv setting")
+    return out
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Load settings once: defaults < config file < ARKHIV_* environment < flags (`overrides`).
+
+    The config file is `config_file`, else $ARKHIV_CONFIG, else ./arkhiv.toml when it exists.
+    `overrides` maps a section ("" for top level) to keys, e.g. {"ingest": {"jobs": 2}}.
+    """
+    env = os.environ if env is None else env
+    settings = Settings()
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    path = config_file or (Path(env["ARKHIV_CONFIG"]) if env.get("ARKHIV_CONFIG") else None)
+    if path is None and Path("arkhiv.toml").is_file():
+        path = Path("arkhiv.toml")
+    if path is not None:
+        data = _read_toml(path)
+        top = {k: v for k, v in data.items() if not isinstance(v, dict)}
+        layers.append((str(path), {"": top, **{k: v for k, v in data.items() if isinstance(v, dict)}}))
+    layers.append(("environment", _env_overrides(env)))
+    if overrides:
+        layers.append(("command line", overrides))
+    for where, layer in layers:
+        for section, values in layer.items():
+            if not values:
+                continue
+            if section == "":
+                settings = _apply(settings, values, where)
+            elif section in ("ingest", "search"):
+                sub = _apply(getattr(settings, section), values, f"{where} [{section}]")
+                settings = replace(settings, **{section: sub})
+            else:
+                raise ConfigError(
+                    f"{where}: unknown section [{section}]",
+                    hint="known sections: [ingest], [search]; OCR and PDF settings live in "
+                    "pipelines/NAME.toml",
+                )
+    if settings.ingest.jobs < 0:
+        raise ConfigError(f"ingest.jobs must be 0 (all cores) or more, not {settings.ingest.jobs}")
+    return settings
+
+
+def pipeline_search_path(settings: Settings) -> list[Path]:
+    """Folders searched for pipelines/NAME.toml, first match wins."""
+    dirs = [settings.pipelines_dir] if settings.pipelines_dir else []
+    return [*dirs, Path("pipelines"), _REPO_ROOT / "pipelines"]
+
+
+def load_pipeline(
+    name_or_path: str,
+    settings: Settings,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Pipeline:
+    """Load a processing profile by name (pipelines/NAME.toml) or by path to a TOML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml":
+        path: Path | None = candidate if candidate.is_file() else None
+    else:
+        path = next(
+            (d / f"{name_or_path}.toml" for d in pipeline_search_path(settings)
+             if (d / f"{name_or_path}.toml").is_file()),
+            None,
+        )
+    if path is None:
+        available = sorted(
+            {p.stem for d in pipeline_search_path(settings) if d.is_dir() for p in d.glob("*.toml")}
+        )
+        raise ConfigError(
+            f"pipeline {name_or_path!r} not found",
+            hint=f"available: {', '.join(available) or 'none'}",
+        )
+    data = _read_toml(path)
+    pipe = Pipeline(name=path.stem)
+    for key, value in data.items():
+        where = f"{path}"
+        if key == "description":
+            pipe = replace(pipe, description=str(value))
+        elif key in ("ocr", "pdf") and isinstance(value, dict):
+            pipe = replace(pipe, **{key: _apply(getattr(pipe, key), value, f"{where} [{key}]")})
+        else:
+            raise ConfigError(f"{where}: unknown key {key!r}", hint="known: description, [ocr], [pdf]")
+    for section, values in (overrides or {}).items():
+        if values:
+            sub = _apply(getattr(pipe, section), values, f"command line [{section}]")
+            pipe = replace(pipe, **{section: sub})
+    return pipe
+
+
+def ocr_key_material(ocr: OcrSettings) -> dict[str, Any]:
+    """The settings that change OCR output (page_timeout does not), for the page cache key."""
+    d = dataclasses.asdict(ocr)
+    d.pop("page_timeout")
+    return d

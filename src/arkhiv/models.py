@@ -1,0 +1,116 @@
+"""Plain data passed between the stages: sources found, OCR results, page records, hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class SourceKind(StrEnum):
+    """What a document was made from."""
+
+    FOLDER = "folder"  # a folder of single-page images
+    PDF = "pdf"  # a (scanned) PDF
+    TIFF = "tiff"  # a multi-page TIFF
+    IMAGE = "image"  # one image file on its own
+
+
+class PageStatus(StrEnum):
+    """State of one page in the catalog."""
+
+    PENDING = "pending"
+    OK = "ok"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    """One page to OCR: a file, or a frame/page inside a multi-page file."""
+
+    path: Path
+    frame: int | None  # 0-based frame in a multi-page TIFF or page in a PDF; None: whole file
+    number: int  # 1-based page number in the document
+
+
+@dataclass(frozen=True)
+class DocumentSource:
+    """One document (an archival file, справа) found by discovery."""
+
+    path: Path  # the folder or the file
+    name: str  # display name: the folder or file name
+    kind: SourceKind
+    pages: tuple[SourcePage, ...]
+
+
+@dataclass(frozen=True)
+class SkippedInput:
+    """A file discovery could not use at all, with the reason."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class PageOcrResult:
+    """What the OCR stage returns for one page (produced in a worker process)."""
+
+    page_key: str
+    ok: bool
+    text: str = ""
+    confidence: float | None = None  # mean word confidence 0-100
+    word_count: int = 0
+    dpi: float | None = None
+    dpi_assumed: bool = False
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class PageReport:
+    """One line of the batch report."""
+
+    source: str
+    document: str
+    page: int
+    status: str
+    reason: str | None = None
+    confidence: float | None = None
+    text_path: str | None = None
+    dpi_assumed: bool = False
+    reused: bool = False
+
+
+@dataclass
+class BatchReport:
+    """The outcome of one `arkhiv ingest`."""
+
+    batch_id: int
+    archive: str
+    documents: int = 0
+    pages_ok: int = 0
+    pages_failed: int = 0
+    pages_skipped: int = 0  # already in the catalog with the same content and settings
+    inputs_failed: int = 0  # files that could not be read at all
+    seconds: float = 0.0
+    pages: list[PageReport] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.pages_failed > 0 or self.inputs_failed > 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: a page."""
+
+    document_id: int
+    document: str
+    page: int
+    score: float
+    snippet: str  # plain text with hits marked by [[...]]
+    pdf_path: str | None  # relative to the archive folder
+    pdf_page: int | None  # the page of that PDF that shows this page
+    text_path: str | None

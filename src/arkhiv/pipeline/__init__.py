@@ -1,0 +1,1 @@
+"""The ingest stages, one module each: discover -> ocr (preprocess + OCR + page PDF) -> pdf."""

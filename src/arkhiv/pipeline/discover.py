@@ -1,0 +1,145 @@
+"""Find the documents in a folder tree of scans: folders of images, PDFs, multi-page TIFFs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from PIL import Image
+
+from arkhiv.models import DocumentSource, SkippedInput, SourceKind, SourcePage
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg", ".jp2", ".bmp", ".gif"})
+PDF_SUFFIXES = frozenset({".pdf"})
+TIFF_SUFFIXES = frozenset({".tif", ".tiff"})
+# Files that commonly sit beside scans and are not pages: ignored without a warning.
+QUIET_SUFFIXES = frozenset(
+    {".txt", ".md", ".json", ".yaml", ".yml", ".csv", ".toml", ".xml", ".py", ".db", ".ini"}
+)
+# Names that scanners and copy tools use while a file is still being written.
+_TEMP_NAME = re.compile(r"(^\.|^~\$|\.(part|filepart|partial|crdownload|tmp)$)", re.IGNORECASE)
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that puts `2.tif` before `10.tif` (and `арк2` before `арк10`)."""
+    parts = _DIGITS.split(name.casefold())
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "")
+
+
+def is_temporary_name(name: str) -> bool:
+    """True for dot files and names scanners use while still writing (`.part`, `~$x`)."""
+    return bool(_TEMP_NAME.search(name))
+
+
+def tiff_frame_count(path: Path) -> int:
+    """Frames in a TIFF; 1 when it cannot be read (the OCR stage then reports why)."""
+    try:
+        with Image.open(path) as im:
+            return int(getattr(im, "n_frames", 1))
+    except Exception as e:  # noqa: BLE001 - any decoder error: the page stage reports it
+        log.debug("cannot count frames of %s: %s", path, e)
+        return 1
+
+
+def pdf_page_count(path: Path) -> int | None:
+    """Pages in a PDF, or None when it cannot be opened."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(path) as pdf:
+            return len(pdf.pages)
+    except Exception as e:  # noqa: BLE001 - reported as a skipped input with this reason
+        log.debug("cannot open PDF %s: %s", path, e)
+        return None
+
+
+def _pdf_error(path: Path) -> str:
+    import pikepdf
+
+    try:
+        with pikepdf.open(path):
+            return "unknown error"
+    except pikepdf.PasswordError:
+        return "the PDF is encrypted (password protected); decrypt it first, e.g. with qpdf"
+    except Exception as e:  # noqa: BLE001
+        return f"not a readable PDF ({type(e).__name__}: {e}); re-export or re-scan it"
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, list[str]]]:
+    """Folders under root (root first) in natural order, with their file names.
+
+    Symlinked folders are not followed (no loops); unreadable folders are reported by os.walk
+    through the onerror callback of the caller.
+    """
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(
+            (d for d in dirnames if not is_temporary_name(d)), key=natural_key
+        )
+        yield Path(dirpath), sorted(filenames, key=natural_key)
+
+
+def discover(root: Path) -> tuple[list[DocumentSource], list[SkippedInput]]:
+    """Group the scans under `root` (a folder or one file) into documents, in natural order.
+
+    A folder's single-page images form one document; each PDF and each multi-page TIFF is a
+    document of its own.
+    """
+    docs: list[DocumentSource] = []
+    skipped: list[SkippedInput] = []
+    if root.is_file():
+        doc, skip = _file_document(root)
+        docs.extend([doc] if doc else [])
+        skipped.extend([skip] if skip else [])
+        return docs, skipped
+    for folder, names in _walk(root):
+        images: list[Path] = []
+        for name in names:
+            path = folder / name
+            suffix = path.suffix.lower()
+            if is_temporary_name(name) or suffix in QUIET_SUFFIXES or not path.is_file():
+                continue
+            if suffix in TIFF_SUFFIXES and tiff_frame_count(path) > 1:
+                doc, skip = _file_document(path)
+            elif suffix in IMAGE_SUFFIXES:
+                images.append(path)
+                continue
+            elif suffix in PDF_SUFFIXES:
+                doc, skip = _file_document(path)
+            else:
+                doc, skip = None, SkippedInput(
+                    path, f"unsupported file type {suffix or '(no extension)'!r}; arkhiv reads "
+                    "TIFF, PNG, JPEG and PDF scans"
+                )
+            docs.extend([doc] if doc else [])
+            skipped.extend([skip] if skip else [])
+        if images:
+            pages = tuple(SourcePage(p, None, i) for i, p in enumerate(images, start=1))
+            docs.append(DocumentSource(folder, folder.name, SourceKind.FOLDER, pages))
+    return docs, skipped
+
+
+def _file_document(path: Path) -> tuple[DocumentSource | None, SkippedInput | None]:
+    """A document made of one file: a PDF, a multi-page TIFF or a single image."""
+    suffix = path.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        count = pdf_page_count(path)
+        if count is None:
+            return None, SkippedInput(path, _pdf_error(path))
+        if count == 0:
+            return None, SkippedInput(path, "the PDF has no pages")
+        pages = tuple(SourcePage(path, i, i + 1) for i in range(count))
+        return DocumentSource(path, path.name, SourceKind.PDF, pages), None
+    if suffix in TIFF_SUFFIXES:
+        count = tiff_frame_count(path)
+        if count > 1:
+            pages = tuple(SourcePage(path, i, i + 1) for i in range(count))
+            return DocumentSource(path, path.name, SourceKind.TIFF, pages), None
+    if suffix in IMAGE_SUFFIXES:
+        return DocumentSource(path, path.name, SourceKind.IMAGE, (SourcePage(path, None, 1),)), None
+    return None, SkippedInput(path, f"unsupported file type {suffix!r}")

@@ -1,0 +1,199 @@
+"""OCR stage: one page in, a single-page searchable PDF + Tesseract's text + stats out.
+
+Runs in worker processes. Results are written to the page cache (named by the page key)
+atomically, so a killed run never leaves a half-written result and a restart reuses them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import unicodedata
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from arkhiv.config import IngestSettings, OcrSettings, PdfSettings
+from arkhiv.errors import ArkhivError, InputFileError, MissingDependencyError
+from arkhiv.fsutil import atomic_path, atomic_write_text
+from arkhiv.models import PageOcrResult
+from arkhiv.tools.ocrmypdf import ocr_to_pdf
+
+log = logging.getLogger(__name__)
+
+# Image modes and formats OCRmyPDF (through img2pdf) takes as they are; others are converted.
+_DIRECT_MODES = frozenset({"1", "L", "RGB"})
+_DIRECT_FORMATS = frozenset({"PNG", "JPEG", "TIFF"})
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """Everything a worker needs for one page (picklable)."""
+
+    page_key: str
+    source: Path
+    frame: int | None
+    cache_dir: Path
+    ocr: OcrSettings
+    pdf: PdfSettings
+    ingest: IngestSettings
+
+
+def cache_paths(cache_dir: Path, page_key: str) -> tuple[Path, Path, Path]:
+    """The page's searchable PDF, text and result record in the page cache."""
+    folder = cache_dir / page_key[:2]
+    return folder / f"{page_key}.pdf", folder / f"{page_key}.txt", folder / f"{page_key}.json"
+
+
+def load_cached(cache_dir: Path, page_key: str) -> PageOcrResult | None:
+    """A finished result of an earlier run (the .json is written last), or None."""
+    pdf, txt, meta = cache_paths(cache_dir, page_key)
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if not (data.get("ok") and pdf.is_file()):
+            return None
+        data["text"] = txt.read_text(encoding="utf-8")
+        return PageOcrResult(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def clean_text(raw: str) -> str:
+    """Tesseract's text as stored: NFC, no form feed, no trailing blank lines."""
+    text = unicodedata.normalize("NFC", raw.replace("\f", ""))
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines()) + "\n"
+
+
+def _image_dpi(im: Image.Image, cfg: IngestSettings) -> float | None:
+    """The image's recorded DPI, or None when missing or not credible."""
+    dpi = im.info.get("dpi")
+    if not dpi:
+        return None
+    try:
+        x, y = float(dpi[0]), float(dpi[1])
+    except (TypeError, ValueError, IndexError):
+        return None
+    if not (cfg.min_dpi <= x <= cfg.max_dpi and cfg.min_dpi <= y <= cfg.max_dpi):
+        return None
+    return x
+
+
+def _convert_for_ocr(im: Image.Image, dst: Path, dpi: float) -> None:
+    """Save a frame as a lossless image OCRmyPDF accepts (Group 4 for bilevel)."""
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        im = flat
+    elif im.mode.startswith("I;16") or im.mode in ("I", "F"):
+        im = im.point(lambda v: v / 256).convert("L") if im.mode != "F" else im.convert("L")
+    elif im.mode not in _DIRECT_MODES:
+        im = im.convert("RGB")
+    if im.mode == "1":
+        im.save(dst, format="TIFF", compression="group4", dpi=(dpi, dpi))
+    else:
+        im.save(dst, format="PNG", dpi=(dpi, dpi))
+
+
+def prepare_input(task: PageTask, work: Path) -> tuple[Path, float, bool]:
+    """The file handed to OCRmyPDF for this page, its DPI, and whether the DPI was assumed."""
+    if task.source.suffix.lower() == ".pdf":
+        import pikepdf
+
+        single = work / "page.pdf"
+        try:
+            with pikepdf.open(task.source) as src, pikepdf.new() as out:
+                out.pages.append(src.pages[task.frame or 0])
+                out.save(single)
+        except pikepdf.PasswordError as e:
+            raise InputFileError(task.source, "the PDF is encrypted; decrypt it first") from e
+        except (pikepdf.PdfError, IndexError) as e:
+            raise InputFileError(task.source, f"cannot read page {(task.frame or 0) + 1}: {e}") from e
+        return single, 0.0, False
+    try:
+        with Image.open(task.source) as im:
+            if task.frame is not None:
+                im.seek(task.frame)
+            im.load()  # decode now: a truncated or corrupt file fails here, with its reason
+            recorded = _image_dpi(im, task.ingest)
+            dpi = recorded or float(task.ingest.default_dpi)
+            if task.frame is None and im.format in _DIRECT_FORMATS and im.mode in _DIRECT_MODES:
+                return task.source, dpi, recorded is None
+            converted = work / ("frame.tif" if im.mode == "1" else "frame.png")
+            _convert_for_ocr(im, converted, dpi)
+            return converted, dpi, recorded is None
+    except FileNotFoundError as e:
+        raise InputFileError(task.source, "the file disappeared before it could be read") from e
+    except PermissionError as e:
+        raise InputFileError(task.source, "permission denied; make the file readable") from e
+    except UnidentifiedImageError as e:
+        raise InputFileError(
+            task.source, "not an image arkhiv can read (corrupt, or not really an image)"
+        ) from e
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        where = f" (frame {task.frame + 1})" if task.frame is not None else ""
+        raise InputFileError(task.source, f"cannot decode the image{where}: {e}") from e
+    except Image.DecompressionBombError as e:
+        raise InputFileError(task.source, f"image too large to process safely: {e}") from e
+
+
+def ocr_page(task: PageTask, tmp_root: Path) -> PageOcrResult:
+    """OCR one page into the page cache and return its result (failures are results too)."""
+    pdf_path, txt_path, meta_path = cache_paths(task.cache_dir, task.page_key)
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    work = tmp_root / task.page_key
+    work.mkdir(parents=True, exist_ok=True)
+    result: PageOcrResult
+    try:
+        src, dpi, assumed = prepare_input(task, work)
+        with atomic_path(pdf_path) as tmp_pdf, atomic_path(txt_path) as tmp_txt:
+            stats = ocr_to_pdf(
+                src,
+                tmp_pdf,
+                tmp_txt,
+                work / "stats.json",
+                ocr=task.ocr,
+                pdf=task.pdf,
+                image_dpi=int(dpi) if assumed else None,
+            )
+            text = clean_text(tmp_txt.read_text(encoding="utf-8"))
+            tmp_txt.write_text(text, encoding="utf-8")
+        result = PageOcrResult(
+            page_key=task.page_key,
+            ok=True,
+            text=text,
+            confidence=stats.confidence,
+            word_count=stats.words,
+            dpi=dpi or None,
+            dpi_assumed=assumed,
+            seconds=round(time.monotonic() - start, 3),
+        )
+    except MissingDependencyError:
+        raise
+    except ArkhivError as e:
+        result = PageOcrResult(
+            page_key=task.page_key,
+            ok=False,
+            error=e.message,
+            seconds=round(time.monotonic() - start, 3),
+        )
+    finally:
+        for p in sorted(work.rglob("*"), reverse=True):
+            p.rmdir() if p.is_dir() else p.unlink()
+        work.rmdir()
+    if result.ok:  # failures are not cached: the next run tries them again
+        meta = asdict(result)
+        meta.pop("text")
+        atomic_write_text(meta_path, json.dumps(meta, ensure_ascii=False))
+    return result
+
+
+def worker_init() -> None:
+    """Each worker runs one single-threaded Tesseract at a time; the pool keeps all cores busy."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    logging.getLogger("ocrmypdf").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""The only place that runs external programs: one wrapper module per program."""
