@@ -1,4 +1,4 @@
-"""Library entry points: ingest, search, reindex, doctor. The CLI and any other front end call these."""
+"""Library entry points: ingest, search, reindex, doctor; the CLI and other front ends call them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from arkhiv import doctor as doctor_mod
 from arkhiv.catalog import Catalog
 from arkhiv.config import Pipeline, Settings, ocr_key_material
 from arkhiv.errors import UsageError
@@ -32,7 +33,6 @@ from arkhiv.pipeline import discover as discover_stage
 from arkhiv.pipeline.ocr import PageTask, cache_paths, load_cached, ocr_page, worker_init
 from arkhiv.pipeline.pdf import assemble_document
 from arkhiv.search import PageIndex, PageRecord
-from arkhiv import doctor as doctor_mod
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,10 @@ class _BatchRunner:
                     self.report.pages_skipped += 1
                     self.report.pages.append(
                         PageReport(
-                            str(page.path), doc.name, page.number, "skipped",
+                            str(page.path),
+                            doc.name,
+                            page.number,
+                            "skipped",
                             "already in the catalog (same content and settings)",
                             existing.confidence if existing else None,
                             existing.text_path if existing else None,
@@ -207,8 +210,13 @@ class _BatchRunner:
                 while len(inflight) >= 2 * jobs:
                     self._drain(inflight, block=True)
                 task = PageTask(
-                    item.key, item.page.path, item.page.frame, self.cache_dir,
-                    self.pipeline.ocr, self.pipeline.pdf, self.settings.ingest,
+                    item.key,
+                    item.page.path,
+                    item.page.frame,
+                    self.cache_dir,
+                    self.pipeline.ocr,
+                    self.pipeline.pdf,
+                    self.settings.ingest,
                 )
                 inflight[pool.submit(ocr_page, task, tmp_root)] = item
             while inflight:
@@ -248,8 +256,14 @@ class _BatchRunner:
             self.report.failures.append((_page_label(page), result.error or "unknown error"))
         self.catalog.save_page(state.doc_id, page, sha, key, result, text_rel, self.batch_id)
         entry = PageReport(
-            str(page.path), state.source.name, page.number, "ok" if result.ok else "failed",
-            result.error, result.confidence, text_rel, result.dpi_assumed,
+            str(page.path),
+            state.source.name,
+            page.number,
+            "ok" if result.ok else "failed",
+            result.error,
+            result.confidence,
+            text_rel,
+            result.dpi_assumed,
         )
         if result.dpi_assumed:
             self.report.warnings.append(
@@ -309,9 +323,14 @@ class _BatchRunner:
 def _index_record(row: sqlite3.Row) -> PageRecord:
     """What the index stores for a catalog page row."""
     return PageRecord(
-        document_id=row["document_id"], number=row["number"], page_key=row["page_key"],
-        document=row["document"], text=row["text"] or "", pdf_path=row["pdf_path"],
-        text_path=row["text_path"], pdf_page=row["pdf_page"],
+        document_id=row["document_id"],
+        number=row["number"],
+        page_key=row["page_key"],
+        document=row["document"],
+        text=row["text"] or "",
+        pdf_path=row["pdf_path"],
+        text_path=row["text_path"],
+        pdf_page=row["pdf_page"],
     )
 
 

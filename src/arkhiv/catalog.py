@@ -1,4 +1,4 @@
-"""The catalog: SQLite, the source of truth for batches, documents and pages (numbered migrations)."""
+"""The catalog: SQLite, the source of truth for batches, documents and pages (migrations)."""
 
 from __future__ import annotations
 
@@ -181,7 +181,9 @@ class Catalog:
         """The document's id and output folder (relative to the archive), created if new."""
         key = str(src.path.resolve())
         with self.transaction() as db:
-            row = db.execute("SELECT id, folder FROM documents WHERE source_path=?", (key,)).fetchone()
+            row = db.execute(
+                "SELECT id, folder FROM documents WHERE source_path=?", (key,)
+            ).fetchone()
             if row:
                 db.execute(
                     "UPDATE documents SET page_count=?, batch_id=?, updated_at=? WHERE id=?",
@@ -254,10 +256,23 @@ class Catalog:
                    text_path=excluded.text_path, batch_id=excluded.batch_id,
                    updated_at=excluded.updated_at""",
                 (
-                    doc_id, src.number, str(src.path), src.frame, sha, page_key, str(status),
-                    result.error, result.text if result.ok else None, result.confidence,
-                    result.word_count, result.dpi, int(result.dpi_assumed), result.seconds,
-                    text_path, batch_id, now(),
+                    doc_id,
+                    src.number,
+                    str(src.path),
+                    src.frame,
+                    sha,
+                    page_key,
+                    str(status),
+                    result.error,
+                    result.text if result.ok else None,
+                    result.confidence,
+                    result.word_count,
+                    result.dpi,
+                    int(result.dpi_assumed),
+                    result.seconds,
+                    text_path,
+                    batch_id,
+                    now(),
                 ),
             )
 

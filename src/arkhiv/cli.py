@@ -174,7 +174,7 @@ class _ProgressBar:
         if not self.enabled:
             return
         if event == "start":
-            self.task = self.progress.add_task("OCR", total=info["pages"], rate="-")
+            self.task = self.progress.add_task("OCR", total=float(str(info["pages"])), rate="-")
         elif event == "page" and self.task is not None:
             self.progress.advance(self.task)
             speed = self.progress.tasks[0].speed
@@ -187,7 +187,7 @@ _MARK = re.compile(r"\[\[(.+?)\]\]")
 @app.command(
     epilog="Examples:\n\n"
     '  arkhiv search "архівні дані" --archive ./archive\n\n'
-    '  arkhiv search \'"наказ по особовому складу"\' --limit 20   (a phrase)\n\n'
+    "  arkhiv search '\"наказ по особовому складу\"' --limit 20   (a phrase)\n\n"
     "  arkhiv search Ужгород --json\n\n" + EXIT_CODES
 )
 @_handle_errors
@@ -219,7 +219,9 @@ def search(
         out.print(f"   {snippet}")
 
 
-@app.command(epilog="Examples:\n\n  arkhiv doctor\n\n  arkhiv doctor --lang ukr+rus\n\n" + EXIT_CODES)
+@app.command(
+    epilog="Examples:\n\n  arkhiv doctor\n\n  arkhiv doctor --lang ukr+rus\n\n" + EXIT_CODES
+)
 @_handle_errors
 def doctor(
     lang: Annotated[str, typer.Option("--lang", "-l", help="Languages to check.")] = "ukr+rus+eng",
@@ -244,7 +246,9 @@ def doctor(
 
 @app.command(epilog="Examples:\n\n  arkhiv reindex --archive ./archive\n\n" + EXIT_CODES)
 @_handle_errors
-def reindex(archive: ArchiveOpt = None, config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
+def reindex(
+    archive: ArchiveOpt = None, config: ConfigOpt = None, verbose: VerboseOpt = False
+) -> None:
     """Rebuild the full-text index from the catalog (the index is derived data)."""
     settings = _settings(config, archive)
     count = api.reindex(settings.archive)

@@ -196,7 +196,9 @@ def load_settings(
     if path is not None:
         data = _read_toml(path)
         top = {k: v for k, v in data.items() if not isinstance(v, dict)}
-        layers.append((str(path), {"": top, **{k: v for k, v in data.items() if isinstance(v, dict)}}))
+        layers.append(
+            (str(path), {"": top, **{k: v for k, v in data.items() if isinstance(v, dict)}})
+        )
     layers.append(("environment", _env_overrides(env)))
     if overrides:
         layers.append(("command line", overrides))
@@ -237,8 +239,11 @@ def load_pipeline(
         path: Path | None = candidate if candidate.is_file() else None
     else:
         path = next(
-            (d / f"{name_or_path}.toml" for d in pipeline_search_path(settings)
-             if (d / f"{name_or_path}.toml").is_file()),
+            (
+                d / f"{name_or_path}.toml"
+                for d in pipeline_search_path(settings)
+                if (d / f"{name_or_path}.toml").is_file()
+            ),
             None,
         )
     if path is None:
@@ -258,7 +263,9 @@ def load_pipeline(
         elif key in ("ocr", "pdf") and isinstance(value, dict):
             pipe = replace(pipe, **{key: _apply(getattr(pipe, key), value, f"{where} [{key}]")})
         else:
-            raise ConfigError(f"{where}: unknown key {key!r}", hint="known: description, [ocr], [pdf]")
+            raise ConfigError(
+                f"{where}: unknown key {key!r}", hint="known: description, [ocr], [pdf]"
+            )
     for section, values in (overrides or {}).items():
         if values:
             sub = _apply(getattr(pipe, section), values, f"command line [{section}]")

@@ -43,18 +43,24 @@ def run_checks(languages: Iterable[str] = ("ukr",)) -> list[Check]:
             else:
                 pkg = tesseract.language_package(lang)
                 why = "needed to turn rotated pages upright" if lang == "osd" else "OCR model"
-                checks.append(Check(f"tesseract language {lang}", False, f"missing ({why})",
-                                    f"{APT} {pkg}"))
+                checks.append(
+                    Check(f"tesseract language {lang}", False, f"missing ({why})", f"{APT} {pkg}")
+                )
     except ArkhivError as e:
-        checks.append(Check("tesseract", False, e.message, f"{APT} tesseract-ocr tesseract-ocr-ukr"))
+        checks.append(
+            Check("tesseract", False, e.message, f"{APT} tesseract-ocr tesseract-ocr-ukr")
+        )
     try:
         checks.append(Check("ghostscript", True, ghostscript.version()))
     except ArkhivError as e:
         checks.append(Check("ghostscript", False, e.message, f"{APT} ghostscript"))
     for prog, pkg, purpose in (("pdftotext", "poppler-utils", "checking PDF text layers"),):
         path = shutil.which(prog)
-        checks.append(Check(prog, bool(path), path or f"not found ({purpose})", f"{APT} {pkg}",
-                            required=False))
+        checks.append(
+            Check(
+                prog, bool(path), path or f"not found ({purpose})", f"{APT} {pkg}", required=False
+            )
+        )
     checks.append(_python_package("ocrmypdf", "OCR and PDF/A"))
     checks.append(_python_package("Whoosh-Reloaded", "full-text index"))
     checks.append(_python_package("pymorphy3-dicts-uk", "Ukrainian word forms in search"))
@@ -69,6 +75,7 @@ def require_ocr(languages: Iterable[str]) -> None:
         first = missing[0]
         hints = sorted({c.hint for c in missing if c.hint})
         raise MissingDependencyError(
-            f"{first.name}: {first.detail}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            f"{first.name}: {first.detail}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
             hint="install: " + "; ".join(hints) + "   (`arkhiv doctor` lists everything)",
         )

@@ -42,7 +42,7 @@ def tiff_frame_count(path: Path) -> int:
     try:
         with Image.open(path) as im:
             return int(getattr(im, "n_frames", 1))
-    except Exception as e:  # noqa: BLE001 - any decoder error: the page stage reports it
+    except Exception as e:
         log.debug("cannot count frames of %s: %s", path, e)
         return 1
 
@@ -54,7 +54,7 @@ def pdf_page_count(path: Path) -> int | None:
     try:
         with pikepdf.open(path) as pdf:
             return len(pdf.pages)
-    except Exception as e:  # noqa: BLE001 - reported as a skipped input with this reason
+    except Exception as e:
         log.debug("cannot open PDF %s: %s", path, e)
         return None
 
@@ -67,7 +67,7 @@ def _pdf_error(path: Path) -> str:
             return "unknown error"
     except pikepdf.PasswordError:
         return "the PDF is encrypted (password protected); decrypt it first, e.g. with qpdf"
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return f"not a readable PDF ({type(e).__name__}: {e}); re-export or re-scan it"
 
 
@@ -78,9 +78,7 @@ def _walk(root: Path) -> Iterator[tuple[Path, list[str]]]:
     through the onerror callback of the caller.
     """
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(
-            (d for d in dirnames if not is_temporary_name(d)), key=natural_key
-        )
+        dirnames[:] = sorted((d for d in dirnames if not is_temporary_name(d)), key=natural_key)
         yield Path(dirpath), sorted(filenames, key=natural_key)
 
 
@@ -112,9 +110,13 @@ def discover(root: Path) -> tuple[list[DocumentSource], list[SkippedInput]]:
             elif suffix in PDF_SUFFIXES:
                 doc, skip = _file_document(path)
             else:
-                doc, skip = None, SkippedInput(
-                    path, f"unsupported file type {suffix or '(no extension)'!r}; arkhiv reads "
-                    "TIFF, PNG, JPEG and PDF scans"
+                doc, skip = (
+                    None,
+                    SkippedInput(
+                        path,
+                        f"unsupported file type {suffix or '(no extension)'!r}; arkhiv reads "
+                        "TIFF, PNG, JPEG and PDF scans",
+                    ),
                 )
             docs.extend([doc] if doc else [])
             skipped.extend([skip] if skip else [])

@@ -111,7 +111,9 @@ def prepare_input(task: PageTask, work: Path) -> tuple[Path, float, bool]:
         except pikepdf.PasswordError as e:
             raise InputFileError(task.source, "the PDF is encrypted; decrypt it first") from e
         except (pikepdf.PdfError, IndexError) as e:
-            raise InputFileError(task.source, f"cannot read page {(task.frame or 0) + 1}: {e}") from e
+            raise InputFileError(
+                task.source, f"cannot read page {(task.frame or 0) + 1}: {e}"
+            ) from e
         return single, 0.0, False
     try:
         with Image.open(task.source) as im:

@@ -63,7 +63,7 @@ def ocr_to_pdf(
     if image_dpi is not None:
         kwargs["image_dpi"] = image_dpi
     try:
-        ocrmypdf.ocr(src, out_pdf, **kwargs)
+        ocrmypdf.ocr(src, out_pdf, **kwargs)  # type: ignore[call-overload]
     except ox.MissingDependencyError as e:
         raise MissingDependencyError(
             f"OCRmyPDF cannot run: {e}", hint="run `arkhiv doctor` to see what to install"
@@ -72,8 +72,9 @@ def ocr_to_pdf(
         raise InputFileError(src, "the PDF is encrypted; decrypt it first (qpdf --decrypt)") from e
     except ox.PriorOcrFoundError as e:
         raise InputFileError(
-            src, "the page already has a text layer (a born-digital or OCRed PDF); "
-            "arkhiv does not OCR such pages yet"
+            src,
+            "the page already has a text layer (a born-digital or OCRed PDF); "
+            "arkhiv does not OCR such pages yet",
         ) from e
     except (ox.UnsupportedImageFormatError, ox.DpiError, ox.InputFileError) as e:
         raise InputFileError(src, f"OCRmyPDF cannot use this page: {e}") from e

@@ -24,15 +24,15 @@ def hocr_confidences(hocr: bytes) -> list[int]:
     return [int(m) for m in _WCONF.findall(hocr)]
 
 
-class ArkhivTesseractEngine(TesseractOcrEngine):  # type: ignore[misc]
+class ArkhivTesseractEngine(TesseractOcrEngine):
     """OCRmyPDF's Tesseract engine, recording word confidences and timeouts per page."""
 
     @staticmethod
-    def generate_hocr(
-        input_file: Path, output_hocr: Path, output_text: Path, options: Any
-    ) -> None:
+    def generate_hocr(input_file: Path, output_hocr: Path, output_text: Path, options: Any) -> None:
         start = time.monotonic()
-        TesseractOcrEngine.generate_hocr(input_file, output_hocr, output_text, options)
+        TesseractOcrEngine.generate_hocr(  # type: ignore[no-untyped-call]
+            input_file, output_hocr, output_text, options
+        )
         elapsed = time.monotonic() - start
         stats_path = getattr(options, "arkhiv_stats", None)
         if not stats_path:
@@ -49,6 +49,6 @@ class ArkhivTesseractEngine(TesseractOcrEngine):  # type: ignore[misc]
         Path(stats_path).write_text(json.dumps(stats), encoding="utf-8")
 
 
-@hookimpl  # type: ignore[misc]
+@hookimpl
 def get_ocr_engine(options: Any) -> TesseractOcrEngine:
     return ArkhivTesseractEngine()

@@ -37,5 +37,7 @@ def run(
         log.debug("%s stderr: %s", argv[0], proc.stderr[-2000:])
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout or "")[-500:]
-        raise ToolError(argv[0], proc.returncode, tail, f"{argv[0]} exited {proc.returncode}: {tail}")
+        raise ToolError(
+            argv[0], proc.returncode, tail, f"{argv[0]} exited {proc.returncode}: {tail}"
+        )
     return proc

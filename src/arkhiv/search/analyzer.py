@@ -1,0 +1,190 @@
+"""Whoosh analyzers for Ukrainian page text: tokenize, fold, lemmatize with pymorphy3.
+
+Use the one mode-aware analyzer for the page field; Whoosh passes mode="index" when it
+indexes or re-tokenizes stored text for highlighting and mode="query" when QueryParser
+analyzes the user's words, so one field serves both sides::
+
+    from whoosh.fields import TEXT, Schema
+    from whoosh.qparser import QueryParser
+    from arkhiv.search.analyzer import analyzer
+    from arkhiv.search.normalize import normalize_text
+
+    schema = Schema(text=TEXT(analyzer=analyzer(), stored=True, phrase=True))
+    writer.add_document(text=normalize_text(ocr_text))
+    query = QueryParser("text", schema).parse(user_input)
+    hit.highlights("text")  # re-tokenizes in index mode, so inflected forms light up
+
+For whoosh.highlight.highlight() pass mode="index" (its default "query" would reduce each
+stored word to one lemma and miss matches).
+
+Index mode puts every candidate lemma of a word at the word's position (same pos and
+startchar/endchar); query mode yields one lemma per position, so phrases line up and the
+query term is always one of the terms indexed for the same surface word. No stop words.
+
+Hyphens: "будь-який", "Р-123", "1941-1945" are one token; in index mode its parts' lemmas
+("р", "123") are added at the same position, so a fond code is found whole and by its
+number. Letters and digits never share a segment: "1941р." gives "1941" and "р".
+Wildcard and prefix text (Whoosh's tokenize=False) is folded but never lemmatized.
+
+Thread safety: lemmas come from an lru_cache (thread-safe; two threads may compute the same
+missing entry, which is harmless since the result is a pure function of the word) around
+one lazily created MorphAnalyzer, whose parse() only reads its dictionaries. Each process
+builds its own analyzer on first use (about 0.2 s).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from pymorphy3 import MorphAnalyzer
+from whoosh.analysis import Analyzer, Filter, RegexTokenizer, Token
+
+from arkhiv.search.normalize import APOSTROPHES, fold_token
+
+__all__ = [
+    "TOKEN_PATTERN",
+    "FoldFilter",
+    "LemmaFilter",
+    "UkrainianTokenizer",
+    "analyzer",
+    "index_analyzer",
+    "query_analyzer",
+    "word_lemmas",
+]
+
+# A letter that may start a word or follow an apostrophe. ʼ and ʹ are Unicode letters
+# (Lm) but here they act only as apostrophes, so they may not begin or end a word.
+_LETTER = r"[^\W\d_\u02bc\u02b9]"
+# Combining marks (NFD й/ї, stress, titlo) and soft hyphens sit inside words in raw OCR
+# text; matching them keeps startchar/endchar on the original, unnormalized string.
+_IN_WORD = rf"(?:{_LETTER}|[\u0300-\u036f\u0483-\u0489\u00ad])"
+_APOSTROPHE = "[" + re.escape(APOSTROPHES) + "]"
+_LETTER_SEGMENT = rf"{_LETTER}{_IN_WORD}*(?:{_APOSTROPHE}{_LETTER}{_IN_WORD}*)*"
+_SEGMENT = rf"(?:\d+|{_LETTER_SEGMENT})"
+# Hyphen-minus and the Unicode hyphens join segments; dashes (– —) separate words/ranges.
+_HYPHEN_CHARS = "-\u2010\u2011"
+TOKEN_PATTERN = rf"{_SEGMENT}(?:[{_HYPHEN_CHARS}]{_SEGMENT})*"
+
+_ONE_HYPHEN = str.maketrans({"\u2010": "-", "\u2011": "-"})
+_GE_TO_G = str.maketrans("ґ", "г")
+_HAS_CYRILLIC = re.compile("[\u0400-\u052f]")
+
+# Distinct words in a large archive stay well under this; each entry is a few hundred bytes.
+LEMMA_CACHE_SIZE = 200_000
+
+
+@lru_cache(maxsize=1)
+def _morph() -> Any:
+    # maxsize=1: the lazily built, process-wide analyzer without a mutable global.
+    return MorphAnalyzer(lang="uk", result_type=None)
+
+
+def _candidates(word: str) -> list[str]:
+    """Folded distinct lemmas of one folded word (ґ kept), in pymorphy3's order."""
+    if not _HAS_CYRILLIC.search(word):
+        return [word]  # numbers and Latin words are their own term
+    lemmas: list[str] = []
+    for parse in _morph().parse(word):
+        lemma = fold_token(parse[2])
+        if lemma not in lemmas:
+            lemmas.append(lemma)
+    return lemmas or [word.translate(_GE_TO_G)]
+
+
+@lru_cache(maxsize=LEMMA_CACHE_SIZE)
+def word_lemmas(word: str) -> tuple[str, tuple[str, ...]]:
+    """Return (query term, index terms) for a word already folded with keep_ge=True."""
+    word = word.translate(_ONE_HYPHEN)
+    own = _candidates(word)
+    folded = word.translate(_GE_TO_G)
+    query_term = folded if folded in own else own[0]
+    index_terms = list(own)
+    if "-" in word:
+        for part in word.split("-"):
+            for lemma in _candidates(part) if part else ():
+                if lemma not in index_terms:
+                    index_terms.append(lemma)
+    return query_term, tuple(index_terms)
+
+
+class UkrainianTokenizer(RegexTokenizer):  # type: ignore[misc]
+    """RegexTokenizer on TOKEN_PATTERN that tells filters whether the text was tokenized."""
+
+    def __init__(self) -> None:
+        super().__init__(TOKEN_PATTERN)
+
+    def __call__(self, value: str, tokenize: bool = True, **kwargs: Any) -> Iterator[Token]:
+        # Whoosh calls with tokenize=False for wildcard, prefix and range text; the extra
+        # keyword becomes a Token attribute so LemmaFilter leaves such text unlemmatized.
+        tokens: Iterator[Token] = super().__call__(
+            value, tokenize=tokenize, lemmatize=tokenize, **kwargs
+        )
+        return tokens
+
+
+class FoldFilter(Filter):  # type: ignore[misc]
+    """Replace each token's text with fold_token(text)."""
+
+    def __init__(self, keep_ge: bool = False) -> None:
+        self.keep_ge = keep_ge
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        keep_ge = self.keep_ge
+        for t in tokens:
+            t.text = fold_token(t.text, keep_ge=keep_ge)
+            yield t
+
+
+class LemmaFilter(Filter):  # type: ignore[misc]
+    """Replace folded words by lemmas: all at one position to index, one to query.
+
+    mode None follows the mode Whoosh passes to the analyzer; "index"/"query" force it.
+    Expects FoldFilter(keep_ge=True) before it.
+    """
+
+    is_morph = True  # lets Whoosh skip it where it asks for unmorphed terms
+
+    def __init__(self, mode: str | None = None) -> None:
+        self.mode = mode
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        forced = self.mode
+        for t in tokens:
+            if not getattr(t, "lemmatize", True):
+                t.text = t.text.translate(_GE_TO_G)
+                yield t
+                continue
+            query_term, index_terms = word_lemmas(t.text)
+            if (forced or t.mode) == "query":
+                t.text = query_term
+                yield t
+            else:
+                # The same Token object is re-yielded with only .text changed: pos,
+                # startchar and endchar stay those of the surface word, as Whoosh's
+                # positions and highlighter need.
+                for term in index_terms:
+                    t.text = term
+                    yield t
+
+
+def _build(mode: str | None) -> Analyzer:
+    composite: Analyzer = UkrainianTokenizer() | FoldFilter(keep_ge=True) | LemmaFilter(mode)
+    return composite
+
+
+def analyzer() -> Analyzer:
+    """The analyzer for schema fields: index or query behaviour by Whoosh's mode argument."""
+    return _build(None)
+
+
+def index_analyzer() -> Analyzer:
+    """An analyzer that always emits every candidate lemma per position."""
+    return _build("index")
+
+
+def query_analyzer() -> Analyzer:
+    """An analyzer that always emits exactly one lemma per position."""
+    return _build("query")

@@ -1,0 +1,234 @@
+"""Unit tests for arkhiv.search.analyzer against a real in-memory Whoosh index."""
+
+from __future__ import annotations
+
+import pickle
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from whoosh import index
+from whoosh.analysis import Analyzer
+from whoosh.fields import TEXT, Schema
+from whoosh.filedb.filestore import RamStorage
+from whoosh.qparser import QueryParser
+
+from arkhiv.search.analyzer import (
+    TOKEN_PATTERN,
+    analyzer,
+    index_analyzer,
+    query_analyzer,
+    word_lemmas,
+)
+from arkhiv.search.normalize import normalize_text
+
+
+def make_schema() -> Schema:
+    return Schema(text=TEXT(analyzer=analyzer(), stored=True, phrase=True))
+
+
+def build_index(texts: list[str]) -> index.Index:
+    ix = RamStorage().create_index(make_schema())
+    writer = ix.writer()
+    for text in texts:
+        writer.add_document(text=text)
+    writer.commit()
+    return ix
+
+
+def found(ix: index.Index, user_query: str) -> list[str]:
+    """Stored texts of the documents the query matches, in index order."""
+    with ix.searcher() as searcher:
+        query = QueryParser("text", ix.schema).parse(user_query)
+        hits = searcher.search(query, limit=None)
+        return sorted((hit["text"] for hit in hits), key=DOCS.index)
+
+
+def highlights(ix: index.Index, user_query: str) -> str:
+    with ix.searcher() as searcher:
+        query = QueryParser("text", ix.schema).parse(user_query)
+        hits = searcher.search(query)
+        assert len(hits) == 1
+        fragment: str = hits[0].highlights("text")
+        return fragment
+
+
+def terms(ana: Analyzer, text: str, mode: str = "") -> list[tuple[str, int, int, int]]:
+    return [
+        (t.text, t.pos, t.startchar, t.endchar)
+        for t in ana(text, positions=True, chars=True, mode=mode)
+    ]
+
+
+DOCS = [
+    "Архівних даних про сім'ю не збереглося.",
+    "Родина проживає в Ужгороді з 1947 року.",
+    "Описи документів усіх сіл району.",
+    "До архіву міста Києва.",
+    "Будинок має дерев’яний ґанок і м'ясо в коморі.",
+    "Ганок біля хати, мʼясна крамниця.",
+    "Ужгoрoдi",  # Latin o, o, i from OCR
+    unicodedata.normalize("NFD", "Київська губернія, йод"),
+    "Фонд Р-123, опис 4; фонд Р-1234.",
+]
+
+
+@pytest.fixture(scope="module")
+def ix() -> index.Index:
+    return build_index(DOCS)
+
+
+def test_inflected_adjective_and_noun(ix: index.Index) -> None:
+    assert found(ix, "архівні дані") == [DOCS[0]]
+
+
+def test_phrase_over_inflected_words(ix: index.Index) -> None:
+    assert found(ix, '"архівні дані"') == [DOCS[0]]
+    assert found(ix, '"дані архівні"') == []
+
+
+@pytest.mark.parametrize(
+    ("query", "doc"),
+    [("Ужгород", 1), ("рік", 1), ("село", 2), ("в Ужгороді", 1), ('"в Ужгороді"', 1)],
+)
+def test_lemma_finds_inflected_form(ix: index.Index, query: str, doc: int) -> None:
+    assert DOCS[doc] in found(ix, query)
+
+
+def test_bridge_does_not_find_city_genitive(ix: index.Index) -> None:
+    # pymorphy3: "міст" is both міст (bridge) and gen. pl. of місто, "міста" only місто.
+    # The query keeps the word's own lemma "міст", so the text with "міста" is not found.
+    _, index_terms = word_lemmas("міст")
+    assert {"міст", "місто"} <= set(index_terms)
+    assert word_lemmas("міст")[0] == "міст"
+    assert found(ix, "міст") == []
+    assert found(ix, "місто") == [DOCS[3]]
+
+
+@pytest.mark.parametrize("apostrophe", ["'", "’", "ʼ", "`"])
+def test_apostrophe_variants_match_each_other(ix: index.Index, apostrophe: str) -> None:
+    assert DOCS[4] in found(ix, f"м{apostrophe}ясо")  # stored with '
+    assert found(ix, f"дерев{apostrophe}яний") == [DOCS[4]]  # stored with ’
+    assert found(ix, f"м{apostrophe}ясна") == [DOCS[5]]  # stored with ʼ
+
+
+def test_latin_lookalikes_in_stored_text(ix: index.Index) -> None:
+    assert DOCS[6] in found(ix, "Ужгород")
+
+
+def test_ge_and_g_match_each_other(ix: index.Index) -> None:
+    assert found(ix, "ґанок") == [DOCS[4], DOCS[5]]
+    assert found(ix, "ганок") == [DOCS[4], DOCS[5]]
+
+
+def test_nfd_text_and_query_match_nfc(ix: index.Index) -> None:
+    assert found(ix, "Київська") == [DOCS[7]]
+    assert found(ix, "йод") == [DOCS[7]]
+    assert found(ix, unicodedata.normalize("NFD", "сім'ї")) == [DOCS[0]]
+
+
+def test_fond_code_is_one_term_with_searchable_number(ix: index.Index) -> None:
+    assert found(ix, "Р-123") == [DOCS[8]]
+    assert found(ix, "Р-12") == []
+    assert found(ix, "1234") == [DOCS[8]]
+    with ix.searcher() as searcher:
+        query = QueryParser("text", ix.schema).parse("Р-123")
+        assert len(searcher.search(query)) == 1
+    assert terms(query_analyzer(), "Р-123") == [("р-123", 0, 0, 5)]
+
+
+def test_prefix_query_is_folded_not_lemmatized(ix: index.Index) -> None:
+    assert DOCS[1] in found(ix, "УЖГОР*")
+
+
+def test_highlight_wraps_inflected_word() -> None:
+    ix = build_index(["Архівних даних про сім'ю не збереглося."])
+    out = highlights(ix, "архівні дані")
+    assert '<b class="match term0">Архівних</b>' in out
+    assert '<b class="match term1">даних</b>' in out
+
+
+def test_highlight_after_apostrophe_and_latin_folded_words() -> None:
+    text = normalize_text("Сім’я з Ужгoрoдi, архівних даних немає; м'ясо в Ужгороді.")
+    ix = build_index([text])
+    out = highlights(ix, "дані")
+    assert '<b class="match term0">даних</b> немає' in out
+    out = highlights(ix, "Ужгород")
+    # HtmlFormatter numbers term classes by surface text, so the two spellings differ.
+    assert re.search(r'<b class="match term\d">Ужгoрoдi</b>, архівних', out)
+    assert re.search(r'м\'ясо в <b class="match term\d">Ужгороді</b>', out)
+
+
+def test_highlight_on_unnormalized_text_keeps_offsets() -> None:
+    raw = unicodedata.normalize("NFD", "Її ар\u00adхів у Києві й досі")
+    ix = build_index([raw])
+    out = highlights(ix, "Київ")
+    assert f'<b class="match term0">{unicodedata.normalize("NFD", "Києві")}</b>' in out
+
+
+def test_query_mode_emits_one_token_per_position() -> None:
+    text = "Архівні дані стали в Ужгороді 1947 року; сім’я Р-123 будь-якого Ужгoрoдi"
+    n_words = len(re.findall(TOKEN_PATTERN, text))
+    for ana, mode in [(query_analyzer(), ""), (analyzer(), "query")]:
+        out = terms(ana, text, mode)
+        assert [pos for _, pos, _, _ in out] == list(range(n_words))
+
+
+def test_index_mode_emits_every_lemma_at_one_position() -> None:
+    for ana, mode in [(index_analyzer(), "query"), (analyzer(), "index")]:
+        for word in ["дані", "стали"]:
+            out = terms(ana, f"ці {word}", mode)
+            at_word = [t for t in out if t[1] == 1]
+            assert len(at_word) >= 2
+            assert len({text for text, _, _, _ in at_word}) == len(at_word)
+            assert {t[1:] for t in at_word} == {(1, 3, 3 + len(word))}
+    assert {"дані", "даний"} <= {t[0] for t in terms(index_analyzer(), "дані")}
+    assert {"стати", "станути"} <= {t[0] for t in terms(index_analyzer(), "стали")}
+
+
+def test_query_term_is_own_lemma_or_first_candidate() -> None:
+    assert terms(query_analyzer(), "дані")[0][0] == "дані"  # own lemma, not first ("дан")
+    assert terms(query_analyzer(), "архівних")[0][0] == "архівний"
+
+
+def test_query_term_is_always_among_index_terms() -> None:
+    text = " ".join(DOCS) + " Стали будь-якого Ґанку ocr-тест 1941р. МІСТ року"
+    for word in re.findall(TOKEN_PATTERN, text):
+        (query_term,) = [t[0] for t in terms(query_analyzer(), word)]
+        assert query_term in {t[0] for t in terms(index_analyzer(), word)}, word
+
+
+def test_numbers_and_latin_pass_through_lowercased() -> None:
+    assert [t[0] for t in terms(index_analyzer(), "OCR 1941р. Tesseract")] == [
+        "ocr",
+        "1941",
+        "р",
+        "tesseract",
+    ]
+
+
+def test_no_stop_words() -> None:
+    assert [t[0] for t in terms(query_analyzer(), "в Ужгороді і у Чернігові")] == [
+        "в",
+        "ужгород",
+        "і",
+        "у",
+        "чернігів",
+    ]
+
+
+def test_lemma_cache_is_bounded() -> None:
+    assert word_lemmas.cache_info().maxsize is not None
+
+
+def test_schema_pickles_and_works_from_disk(tmp_path: Path) -> None:
+    schema = make_schema()
+    assert pickle.loads(pickle.dumps(schema)) == schema
+    ix = index.create_in(str(tmp_path), schema)
+    with ix.writer() as writer:
+        writer.add_document(text="Архівних даних")
+    reopened = index.open_dir(str(tmp_path))
+    with reopened.searcher() as searcher:
+        query = QueryParser("text", reopened.schema).parse("архівні дані")
+        assert len(searcher.search(query)) == 1
