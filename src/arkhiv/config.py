@@ -170,10 +170,15 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
             out[""][rest] = value
             continue
         section, _, key = rest.partition("_")
-        if section in ("ingest", "search") and key:
+        known = {f.name for f in fields(_SECTIONS[section])} if section in _SECTIONS else set()
+        if section in ("ingest", "search") and key in known:
             out.setdefault(section, {})[key] = value
         else:
-            raise ConfigError(f"environment variable {name}: not an arkhiv setting")
+            raise ConfigError(
+                f"environment variable {name}: not an arkhiv setting",
+                hint="use ARKHIV_ARCHIVE, ARKHIV_CONFIG, ARKHIV_PIPELINES_DIR or "
+                "ARKHIV_<SECTION>_<KEY> for a key of [ingest] or [search]",
+            )
     return out
 
 

@@ -1,0 +1,100 @@
+"""Discovery: grouping scans into documents, natural page order, what is ignored or refused."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PIL import Image
+
+from arkhiv.models import SourceKind
+from arkhiv.pipeline.discover import discover, is_temporary_name, natural_key
+
+
+def _png(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("L", (20, 20), 255).save(path, dpi=(300, 300))
+    return path
+
+
+def _tiff(path: Path, frames: int) -> Path:
+    images = [Image.new("1", (20, 20), 1) for _ in range(frames)]
+    images[0].save(path, save_all=True, append_images=images[1:], compression="group4")
+    return path
+
+
+def test_natural_order_puts_2_before_10() -> None:
+    names = ["10.tif", "2.tif", "1.tif", "арк20.png", "арк3.png"]
+    assert sorted(names, key=natural_key) == ["1.tif", "2.tif", "10.tif", "арк3.png", "арк20.png"]
+
+
+def test_folder_of_images_is_one_document_in_natural_order(tmp_path: Path) -> None:
+    folder = tmp_path / "ф. Р-123" / "справа 56"
+    for n in (10, 2, 1):
+        _png(folder / f"{n}.png")
+    docs, skipped = discover(tmp_path)
+    assert skipped == []
+    assert len(docs) == 1
+    doc = docs[0]
+    assert doc.kind is SourceKind.FOLDER
+    assert doc.name == "справа 56"
+    assert [p.path.name for p in doc.pages] == ["1.png", "2.png", "10.png"]
+    assert [p.number for p in doc.pages] == [1, 2, 3]
+
+
+def test_multipage_tiff_and_pdf_are_documents_of_their_own(tmp_path: Path) -> None:
+    _png(tmp_path / "a" / "1.png")
+    _tiff(tmp_path / "a" / "наказ.tif", 3)
+    _tiff(tmp_path / "a" / "2.tif", 1)  # a single-page TIFF is a page of the folder
+    Image.new("RGB", (50, 50), "white").save(tmp_path / "a" / "scan.pdf")
+    docs, _ = discover(tmp_path)
+    by_name = {d.name: d for d in docs}
+    assert by_name["наказ.tif"].kind is SourceKind.TIFF
+    assert [(p.frame, p.number) for p in by_name["наказ.tif"].pages] == [(0, 1), (1, 2), (2, 3)]
+    assert by_name["scan.pdf"].kind is SourceKind.PDF
+    assert len(by_name["scan.pdf"].pages) == 1
+    assert [p.path.name for p in by_name["a"].pages] == ["1.png", "2.tif"]
+
+
+def test_temporary_and_side_files_are_ignored_unknown_files_reported(tmp_path: Path) -> None:
+    _png(tmp_path / "1.png")
+    (tmp_path / "2.png.part").write_bytes(b"half")
+    (tmp_path / ".hidden.png").write_bytes(b"x")
+    (tmp_path / "~$3.png").write_bytes(b"x")
+    (tmp_path / "1.gt.txt").write_text("текст", encoding="utf-8")
+    (tmp_path / "notes.docx").write_bytes(b"x")
+    docs, skipped = discover(tmp_path)
+    assert [p.path.name for d in docs for p in d.pages] == ["1.png"]
+    assert [s.path.name for s in skipped] == ["notes.docx"]
+    assert "unsupported file type '.docx'" in skipped[0].reason
+
+
+def test_broken_pdf_is_reported_with_its_reason(tmp_path: Path) -> None:
+    (tmp_path / "зламаний.pdf").write_bytes(b"%PDF-1.4\nnot really")
+    docs, skipped = discover(tmp_path)
+    assert docs == []
+    assert skipped[0].path.name == "зламаний.pdf"
+    assert "not a readable PDF" in skipped[0].reason
+
+
+def test_symlink_loop_is_not_followed(tmp_path: Path) -> None:
+    _png(tmp_path / "d" / "1.png")
+    os.symlink(tmp_path, tmp_path / "d" / "loop")
+    docs, _ = discover(tmp_path)
+    assert [d.name for d in docs] == ["d"]
+
+
+def test_single_file_input(tmp_path: Path) -> None:
+    path = _png(tmp_path / "сторінка.png")
+    docs, skipped = discover(path)
+    assert skipped == []
+    assert docs[0].kind is SourceKind.IMAGE
+    assert docs[0].pages[0].path == path
+
+
+def test_temporary_names() -> None:
+    assert is_temporary_name("scan.tif.part")
+    assert is_temporary_name("x.filepart")
+    assert is_temporary_name("~$doc.png")
+    assert is_temporary_name(".DS_Store")
+    assert not is_temporary_name("справа_56.tif")

@@ -1,0 +1,159 @@
+"""OCR stage without external programs: input checks, DPI fallback, faults through the wrapper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from arkhiv.api import page_key
+from arkhiv.config import IngestSettings, OcrSettings, PdfSettings, Pipeline
+from arkhiv.errors import InputFileError, MissingDependencyError, ToolError
+from arkhiv.pipeline import ocr as ocr_stage
+from arkhiv.pipeline.ocr import PageTask, clean_text, load_cached, prepare_input
+from arkhiv.tools.ocrmypdf import OcrPageStats
+
+
+def _task(tmp_path: Path, source: Path, frame: int | None = None) -> PageTask:
+    return PageTask(
+        "ab" + "0" * 62,
+        source,
+        frame,
+        tmp_path / "cache",
+        OcrSettings(),
+        PdfSettings(),
+        IngestSettings(),
+    )
+
+
+def test_missing_dpi_falls_back_to_default(tmp_path: Path) -> None:
+    src = tmp_path / "газета.jpg"
+    Image.new("L", (100, 100), 255).save(src)  # JPEG without a DPI
+    path, dpi, assumed = prepare_input(_task(tmp_path, src), tmp_path)
+    assert (path, dpi, assumed) == (src, 300.0, True)
+
+
+def test_recorded_dpi_is_used(tmp_path: Path) -> None:
+    src = tmp_path / "1.png"
+    Image.new("L", (100, 100), 255).save(src, dpi=(400, 400))
+    _, dpi, assumed = prepare_input(_task(tmp_path, src), tmp_path)
+    assert round(dpi) == 400 and not assumed
+
+
+def test_absurd_dpi_is_treated_as_missing(tmp_path: Path) -> None:
+    src = tmp_path / "1.png"
+    Image.new("L", (100, 100), 255).save(src, dpi=(72, 72))
+    _, dpi, assumed = prepare_input(_task(tmp_path, src), tmp_path)
+    assert (dpi, assumed) == (300.0, True)
+
+
+def test_tiff_frame_is_extracted_losslessly(tmp_path: Path) -> None:
+    src = tmp_path / "наказ.tif"
+    frames = [Image.new("1", (64, 64), 1), Image.new("1", (64, 64), 0)]
+    frames[0].save(
+        src, save_all=True, append_images=frames[1:], compression="group4", dpi=(300, 300)
+    )
+    path, _, _ = prepare_input(_task(tmp_path, src, frame=1), tmp_path)
+    with Image.open(path) as im:
+        assert im.mode == "1"
+        assert im.getpixel((0, 0)) == 0  # the second (black) frame
+
+
+def test_alpha_image_is_flattened(tmp_path: Path) -> None:
+    src = tmp_path / "alpha.png"
+    Image.new("RGBA", (10, 10), (0, 0, 0, 0)).save(src, dpi=(300, 300))
+    path, _, _ = prepare_input(_task(tmp_path, src), tmp_path)
+    with Image.open(path) as im:
+        assert im.mode == "RGB"
+        assert im.getpixel((0, 0)) == (255, 255, 255)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "not an image arkhiv can read"),
+        (b"plain text named like an image", "not an image arkhiv can read"),
+    ],
+)
+def test_bad_image_gives_input_error(tmp_path: Path, content: bytes, reason: str) -> None:
+    src = tmp_path / "bad.png"
+    src.write_bytes(content)
+    with pytest.raises(InputFileError, match=reason):
+        prepare_input(_task(tmp_path, src), tmp_path)
+
+
+def test_truncated_png_gives_decode_error(tmp_path: Path) -> None:
+    good = tmp_path / "good.png"
+    Image.effect_noise((200, 200), 50).save(good, dpi=(300, 300))
+    src = tmp_path / "truncated.png"
+    src.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(InputFileError, match="cannot decode the image"):
+        prepare_input(_task(tmp_path, src), tmp_path)
+
+
+def _page(tmp_path: Path) -> Path:
+    src = tmp_path / "1.png"
+    Image.new("L", (100, 100), 255).save(src, dpi=(300, 300))
+    return src
+
+
+def test_tool_failure_fails_the_page_with_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*args: object, **kwargs: object) -> OcrPageStats:
+        raise ToolError("tesseract", -11, "Segmentation fault", "OCR failed: tesseract crashed")
+
+    monkeypatch.setattr(ocr_stage, "ocr_to_pdf", crash)
+    task = _task(tmp_path, _page(tmp_path))
+    result = ocr_stage.ocr_page(task, tmp_path / "work")
+    assert not result.ok
+    assert result.error == "OCR failed: tesseract crashed"
+    # Nothing is cached for a failure, and no temporary file is left behind.
+    assert load_cached(task.cache_dir, task.page_key) is None
+    assert not any(p.is_file() for p in task.cache_dir.rglob("*"))
+    assert not any((tmp_path / "work").iterdir())
+
+
+def test_missing_program_stops_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(*args: object, **kwargs: object) -> OcrPageStats:
+        raise MissingDependencyError("tesseract is not installed")
+
+    monkeypatch.setattr(ocr_stage, "ocr_to_pdf", missing)
+    with pytest.raises(MissingDependencyError):
+        ocr_stage.ocr_page(_task(tmp_path, _page(tmp_path)), tmp_path / "work")
+
+
+def test_success_is_cached_and_reloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_ocr(
+        src: Path, out_pdf: Path, sidecar: Path, stats: Path, **kw: object
+    ) -> OcrPageStats:
+        out_pdf.write_bytes(b"%PDF-1.7 fake")
+        sidecar.write_text("Архівні\u0020дані\f\n\n", encoding="utf-8")
+        return OcrPageStats(words=2, confidence=88.0, ocr_seconds=0.1)
+
+    monkeypatch.setattr(ocr_stage, "ocr_to_pdf", fake_ocr)
+    task = _task(tmp_path, _page(tmp_path))
+    result = ocr_stage.ocr_page(task, tmp_path / "work")
+    assert result.ok and result.text == "Архівні дані\n" and result.confidence == 88.0
+    cached = load_cached(task.cache_dir, task.page_key)
+    assert cached is not None and cached.text == result.text and cached.word_count == 2
+
+
+def test_clean_text_is_nfc_without_form_feeds() -> None:
+    decomposed = "Ки\u0457в\u0306"  # ї precomposed, then a breve to combine
+    assert clean_text("и\u0306\n\f") == "й\n"
+    assert clean_text(decomposed + "  \n\n") == "Ки\u0457в\u0306\n"
+
+
+def test_page_key_depends_on_content_frame_and_ocr_settings() -> None:
+    p = Pipeline()
+    base = page_key("abc", None, p)
+    assert base == page_key("abc", None, p)
+    assert base != page_key("abd", None, p)
+    assert base != page_key("abc", 0, p)
+    other = Pipeline(ocr=OcrSettings(languages=("ukr", "rus")))
+    assert base != page_key("abc", None, other)
+    # The timeout does not change OCR output: same key.
+    slow = Pipeline(ocr=OcrSettings(page_timeout=5.0))
+    assert base == page_key("abc", None, slow)
