@@ -77,7 +77,8 @@ def test_pages_in_natural_order_and_text_matches_ground_truth(
     db = _db(archive)
     doc = db.execute("SELECT id FROM documents WHERE name=?", (SPRAVA.name,)).fetchone()
     pages = db.execute(
-        "SELECT number, source_path, text, text_path FROM pages WHERE document_id=? ORDER BY number",
+        "SELECT number, source_path, text, text_path FROM pages"
+        " WHERE document_id=? ORDER BY number",
         (doc["id"],),
     ).fetchall()
     assert [Path(p["source_path"]).name for p in pages] == ["1.png", "2.png", "10.png"]
