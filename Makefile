@@ -17,8 +17,8 @@ demo: setup
 	$(ARKHIV) search "Ужгород" --archive $(DEMO_ARCHIVE)
 
 lint: setup
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests $(wildcard benchmarks)
+	$(VENV)/bin/ruff format --check src tests $(wildcard benchmarks)
 	$(VENV)/bin/mypy
 
 test: setup lint
