@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -20,7 +21,7 @@ from arkhiv import doctor as doctor_mod
 from arkhiv.catalog import Catalog
 from arkhiv.config import Pipeline, Settings, ocr_key_material
 from arkhiv.errors import UsageError
-from arkhiv.fsutil import atomic_write_text, remove_stale_temps, sha256_file
+from arkhiv.fsutil import archive_lock, atomic_write_text, remove_stale_temps, sha256_file
 from arkhiv.models import (
     BatchReport,
     DocumentSource,
@@ -37,6 +38,7 @@ from arkhiv.search import PageIndex, PageRecord
 log = logging.getLogger(__name__)
 
 CACHE_DIR = "cache/pages"
+TMP_DIR = "tmp"  # work folders of running batches, removed at the next start
 ProgressFn = Callable[[str, dict[str, object]], None]
 
 
@@ -98,10 +100,25 @@ def ingest(
     doctor_mod.require_ocr(pipeline.ocr.languages)
     archive = settings.archive
     start = time.monotonic()
+    with archive_lock(archive):
+        return _ingest_locked(source, settings, pipeline, force, progress, start)
+
+
+def _ingest_locked(
+    source: Path,
+    settings: Settings,
+    pipeline: Pipeline,
+    force: bool,
+    progress: ProgressFn,
+    start: float,
+) -> BatchReport:
+    archive = settings.archive
     catalog = Catalog.open(archive, create=True)
     try:
         index = PageIndex.open(archive, create=True)
+        # Leftovers of a killed run: temp files (never visible as outputs) and work folders.
         remove_stale_temps(archive)
+        shutil.rmtree(archive / TMP_DIR, ignore_errors=True)
         docs, skipped = discover_stage.discover(source)
         batch_id = catalog.start_batch(
             source.resolve(), pipeline.name, {"pipeline": asdict(pipeline), "force": force}
@@ -198,7 +215,8 @@ class _BatchRunner:
         self.progress("start", {"pages": total, "documents": len(docs)})
         jobs = self.settings.ingest.jobs or os.cpu_count() or 1
         planned = self._plan(docs, force)
-        tmp_root = Path(tempfile.mkdtemp(prefix="arkhiv-"))
+        (self.archive / TMP_DIR).mkdir(parents=True, exist_ok=True)
+        tmp_root = Path(tempfile.mkdtemp(prefix="batch-", dir=self.archive / TMP_DIR))
         pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=worker_init)
         inflight: dict[Future[PageOcrResult], _Planned] = {}
         try:
@@ -223,9 +241,7 @@ class _BatchRunner:
                 self._drain(inflight, block=True)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            for p in sorted(tmp_root.rglob("*"), reverse=True):
-                p.rmdir() if p.is_dir() else p.unlink()
-            tmp_root.rmdir()
+            shutil.rmtree(tmp_root, ignore_errors=True)
         self._flush_index()
         self.progress("finish", {})
 
@@ -349,6 +365,7 @@ class SearchResult:
     query: str
     total: int
     hits: list[Hit]
+    indexed_pages: int  # 0: the archive has no searchable page yet
 
 
 def search(archive: Path, query: str, *, limit: int = 10) -> SearchResult:
@@ -356,11 +373,17 @@ def search(archive: Path, query: str, *, limit: int = 10) -> SearchResult:
     Catalog.open(archive, create=False).close()  # a clear message when there is no archive
     index = PageIndex.open(archive, create=False)
     total, hits = index.search(query, limit=limit)
-    return SearchResult(query, total, hits)
+    return SearchResult(query, total, hits, index.doc_count())
 
 
 def reindex(archive: Path) -> int:
     """Rebuild the full-text index from the catalog alone; returns the number of pages."""
+    Catalog.open(archive, create=False).close()  # a clear message when there is no archive
+    with archive_lock(archive):
+        return _reindex_locked(archive)
+
+
+def _reindex_locked(archive: Path) -> int:
     catalog = Catalog.open(archive, create=False)
     try:
         index = PageIndex.open(archive, create=True)

@@ -205,8 +205,11 @@ def search(
     if json_out:
         out.print(search_json(result), markup=False, soft_wrap=True)
         return
+    if result.indexed_pages == 0:
+        out.print(f"The archive {escape(str(settings.archive))} has no searchable pages yet.")
+        return
     if not result.hits:
-        out.print(f"No pages found for {escape(query)!s}.")
+        out.print(f"No pages found for {escape(query)}.")
         return
     out.print(f"{result.total} page(s) found for {escape(query)}; best {len(result.hits)}:")
     for i, hit in enumerate(result.hits, start=1):

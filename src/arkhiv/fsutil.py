@@ -68,3 +68,35 @@ def remove_stale_temps(folder: Path) -> int:
             p.unlink()
             count += 1
     return count
+
+
+@contextlib.contextmanager
+def archive_lock(archive: Path) -> Iterator[None]:
+    """Hold the archive's writer lock: one ingest (one catalog and index writer) at a time.
+
+    flock is released by the kernel when the holder dies, so a killed run leaves no stale lock.
+    """
+    import fcntl
+
+    from arkhiv.errors import ArkhivError
+
+    archive.mkdir(parents=True, exist_ok=True)
+    path = archive / ".lock"
+    with path.open("a+") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise ArkhivError(
+                f"{archive}: another arkhiv process (pid {holder}) is writing to this archive",
+                hint="wait for it to finish, or stop it; searching works meanwhile",
+            ) from e
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)

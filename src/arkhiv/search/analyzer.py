@@ -21,6 +21,20 @@ Index mode puts every candidate lemma of a word at the word's position (same pos
 startchar/endchar); query mode yields one lemma per position, so phrases line up and the
 query term is always one of the terms indexed for the same surface word. No stop words.
 
+Choosing the one query lemma: pymorphy3's Ukrainian dictionary has no frequency data (every
+parse scores 1.0), so its order of candidates says nothing about which is likely. In order:
+1. readings tagged Name/Surn/Patr are dropped if the word has any other reading
+   ("Львові" is Львів, not the surname Львов; "Гнатюка" keeps its surname reading);
+2. a lemma in _QUERY_RIVALS yields to its common archival rival when both are candidates
+   ("року" is рік, not рок);
+3. the word itself if it is one of the remaining lemmas ("міст" stays міст, the bridge,
+   and does not find "міста"; "дані" stays дані);
+4. else the first remaining lemma in dictionary order.
+The dictionary has no Geox grammeme, so places are preferred only by outranking names.
+Counting readings per lemma (a "majority" rule) was measured and rejected: paradigm
+syncretism, not frequency, drives those counts ("селі": 4 readings of сель, 1 of село;
+"Рівному": 4 of рівний, 2 of рівне).
+
 Hyphens: "будь-який", "Р-123", "1941-1945" are one token; in index mode its parts' lemmas
 ("р", "123") are added at the same position, so a fond code is found whole and by its
 number. Letters and digits never share a segment: "1941р." gives "1941" and "р".
@@ -82,26 +96,58 @@ def _morph() -> Any:
     return MorphAnalyzer(lang="uk", result_type=None)
 
 
+# Grammemes of personal-name readings, which rank below any other reading at query time.
+_PERSONAL_NAME = frozenset({"Name", "Surn", "Patr"})
+
+# Query time only: lemma -> the lemma it yields to when a word has both. Each rival is a
+# rare word whose forms coincide with a very frequent word of archival text and which
+# pymorphy3 happens to list first. Kept short on purpose: add an entry only for such a
+# measured collision (tests/unit/test_analyzer.py, QUERY_LEMMA_TABLE). Checked and needing
+# no entry: місто, район, область, наказ, справа, фонд, опис, протокол, колгосп.
+_QUERY_RIVALS: dict[str, str] = {
+    "рок": "рік",  # року, рокові: "fate; rock music" vs "year" (dates on every page)
+    "сель": "село",  # селі: "mudflow" vs "village"
+    "рад": "рада",  # ради, раді, рад: "rad" (dose unit), "glad" vs "council" (сільрада)
+    "кий": "київ",  # Києві: "cue, club" vs the city
+    "голови": "голова",  # голови: rare plural-only noun vs "head, chairman"
+}
+
+
+def _parses(word: str) -> list[tuple[str, bool]]:
+    """(folded lemma, is a personal name) per pymorphy3 parse of a folded word, in order."""
+    if not _HAS_CYRILLIC.search(word):
+        return [(word, False)]  # numbers and Latin words are their own term
+    parses = [
+        (fold_token(parse[2]), not _PERSONAL_NAME.isdisjoint(parse[1].grammemes))
+        for parse in _morph().parse(word)
+    ]
+    return parses or [(word.translate(_GE_TO_G), False)]
+
+
 def _candidates(word: str) -> list[str]:
     """Folded distinct lemmas of one folded word (ґ kept), in pymorphy3's order."""
-    if not _HAS_CYRILLIC.search(word):
-        return [word]  # numbers and Latin words are their own term
-    lemmas: list[str] = []
-    for parse in _morph().parse(word):
-        lemma = fold_token(parse[2])
-        if lemma not in lemmas:
-            lemmas.append(lemma)
-    return lemmas or [word.translate(_GE_TO_G)]
+    return list(dict.fromkeys(lemma for lemma, _ in _parses(word)))
+
+
+def _query_term(word: str, parses: list[tuple[str, bool]]) -> str:
+    """The one query lemma of a word (folded, ґ as г) by the rules in the module docstring."""
+    lemmas = [lemma for lemma, is_name in parses if not is_name]
+    if not lemmas:
+        lemmas = [lemma for lemma, _ in parses]
+    present = set(lemmas)
+    # A rival never drops the last lemma: the lemma it yields to is present and no rival's
+    # winner is itself a rival (a test checks the table for chains).
+    lemmas = [lemma for lemma in lemmas if _QUERY_RIVALS.get(lemma) not in present]
+    return word if word in lemmas else lemmas[0]
 
 
 @lru_cache(maxsize=LEMMA_CACHE_SIZE)
 def word_lemmas(word: str) -> tuple[str, tuple[str, ...]]:
     """Return (query term, index terms) for a word already folded with keep_ge=True."""
     word = word.translate(_ONE_HYPHEN)
-    own = _candidates(word)
-    folded = word.translate(_GE_TO_G)
-    query_term = folded if folded in own else own[0]
-    index_terms = list(own)
+    parses = _parses(word)
+    query_term = _query_term(word.translate(_GE_TO_G), parses)
+    index_terms = list(dict.fromkeys(lemma for lemma, _ in parses))
     if "-" in word:
         for part in word.split("-"):
             for lemma in _candidates(part) if part else ():
