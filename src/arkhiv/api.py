@@ -317,9 +317,7 @@ class _BatchRunner:
             )
         elif not ok_pages:
             self.catalog.set_document_pdf(doc_id, None, None, "failed", "no page could be read")
-        pending = self.catalog.pages_to_index(limit=1)
-        if pending:
-            self._flush_index(only_if_at_least=self.settings.ingest.index_batch_pages)
+        self._flush_index(only_if_at_least=self.settings.ingest.index_batch_pages)
         self.progress("document", {"name": state.source.name})
 
     def _flush_index(self, only_if_at_least: int = 0) -> None:

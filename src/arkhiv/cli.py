@@ -213,7 +213,12 @@ def search(
         return
     out.print(f"{result.total} page(s) found for {escape(query)}; best {len(result.hits)}:")
     for i, hit in enumerate(result.hits, start=1):
-        snippet = _MARK.sub(lambda m: f"[bold yellow]{escape(m.group(1))}[/]", escape(hit.snippet))
+        # In a terminal the hit words are shown in colour; in a pipe they keep their [[marks]].
+        snippet = (
+            _MARK.sub(lambda m: f"[bold yellow]{escape(m.group(1))}[/]", escape(hit.snippet))
+            if out.is_terminal
+            else escape(hit.snippet)
+        )
         where = f"{hit.pdf_path}#page={hit.pdf_page}" if hit.pdf_path and hit.pdf_page else ""
         out.print(
             f"{i}. [bold]{escape(hit.document)}[/], page {hit.page}  (score {hit.score:.2f})"

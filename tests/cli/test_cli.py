@@ -145,6 +145,7 @@ def test_ingest_and_search_json_end_to_end(tmp_path: Path) -> None:
     assert plain.exit_code == 0
     assert "1 page(s) found" in plain.output
     assert "справа, page 1" in plain.output
+    assert "[[архівних]] [[даних]]" in plain.output  # not a terminal: marks kept
 
     empty = runner.invoke(app, ["search", "   ", "--archive", str(archive)])
     assert empty.exit_code == 2
