@@ -31,7 +31,7 @@ integration: setup
 	$(PY) -m pytest -q tests/integration tests/cli
 
 bench: setup
-	$(PY) benchmarks/bench_ingest.py $(EVAL)
+	$(PY) benchmarks/bench_ingest.py $(EVAL) --with-ocrmypdf
 
 bench-quick: setup
 	$(PY) benchmarks/bench_ingest.py $(EVAL) --quick
