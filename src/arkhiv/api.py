@@ -18,7 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from arkhiv import doctor as doctor_mod
-from arkhiv.catalog import Catalog
+from arkhiv.catalog import Catalog, PageRow
 from arkhiv.config import Pipeline, Settings, ocr_key_material
 from arkhiv.errors import UsageError
 from arkhiv.fsutil import archive_lock, atomic_write_text, remove_stale_temps, sha256_file
@@ -38,6 +38,7 @@ from arkhiv.search import PageIndex, PageRecord
 log = logging.getLogger(__name__)
 
 CACHE_DIR = "cache/pages"
+DOCUMENT_PDF = "document.pdf"
 TMP_DIR = "tmp"  # work folders of running batches, removed at the next start
 ProgressFn = Callable[[str, dict[str, object]], None]
 
@@ -173,6 +174,7 @@ class _BatchRunner:
             state = _DocState(doc, doc_id, folder, remaining=len(doc.pages))
             self.docs[doc_id] = state
             hashes: dict[Path, str] = {}
+            doc_pdf = self.archive / folder / DOCUMENT_PDF
             for page in doc.pages:
                 try:
                     sha = hashes.get(page.path) or sha256_file(page.path)
@@ -188,7 +190,7 @@ class _BatchRunner:
                     and existing.page_key == key
                     and existing.text_path is not None
                     and (self.archive / existing.text_path).is_file()
-                    and cache_paths(self.cache_dir, key)[0].is_file()
+                    and self._page_pdf_source(existing, doc_pdf) is not None
                 )
                 if done_before and not force:
                     self.report.pages_skipped += 1
@@ -298,13 +300,14 @@ class _BatchRunner:
         doc_id = state.doc_id
         pages = self.catalog.document_pages(doc_id)
         row = self.catalog.document(doc_id)
-        pdf_rel = f"{state.folder}/document.pdf"
+        pdf_rel = f"{state.folder}/{DOCUMENT_PDF}"
+        doc_pdf = self.archive / pdf_rel
         ok_pages = [p for p in pages if p.status == "ok"]
         failed = [p for p in pages if p.status != "ok"]
-        pdf_present = row is not None and row["pdf_path"] and (self.archive / pdf_rel).is_file()
+        pdf_present = row is not None and row["pdf_path"] and doc_pdf.is_file()
         if ok_pages and (state.changed or not pdf_present):
-            sources = [cache_paths(self.cache_dir, p.page_key)[0] for p in ok_pages]
-            assemble_document(sources, self.archive / pdf_rel)
+            sources = [self._page_pdf_source(p, doc_pdf) for p in ok_pages]
+            assemble_document([s for s in sources if s is not None], doc_pdf)
             self.catalog.set_pdf_pages(
                 doc_id,
                 [(p.number, i) for i, p in enumerate(ok_pages, start=1)]
@@ -312,13 +315,25 @@ class _BatchRunner:
             )
             status = "partial" if failed else "ok"
             error = f"{len(failed)} page(s) failed" if failed else None
-            self.catalog.set_document_pdf(
-                doc_id, pdf_rel, sha256_file(self.archive / pdf_rel), status, error
-            )
+            self.catalog.set_document_pdf(doc_id, pdf_rel, sha256_file(doc_pdf), status, error)
+            # The pages now live in the document PDF (committed above): drop their copies in
+            # the page cache, which would double the archive's size. Text and stats stay.
+            for p in ok_pages:
+                cache_paths(self.cache_dir, p.page_key)[0].unlink(missing_ok=True)
         elif not ok_pages:
             self.catalog.set_document_pdf(doc_id, None, None, "failed", "no page could be read")
         self._flush_index(only_if_at_least=self.settings.ingest.index_batch_pages)
         self.progress("document", {"name": state.source.name})
+
+    def _page_pdf_source(self, page: PageRow, doc_pdf: Path) -> tuple[Path, int] | None:
+        """Where the page's searchable PDF page is: the page cache (new OCR) or its page in
+        the document PDF assembled earlier. None when it is in neither."""
+        cached = cache_paths(self.cache_dir, page.page_key)[0]
+        if cached.is_file():
+            return cached, 0
+        if page.pdf_page is not None and doc_pdf.is_file():
+            return doc_pdf, page.pdf_page - 1
+        return None
 
     def _flush_index(self, only_if_at_least: int = 0) -> None:
         """Index the OK pages whose current text is not in the index, in batches."""

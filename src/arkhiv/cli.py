@@ -79,6 +79,14 @@ def _handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             err.print("arkhiv: interrupted; run the same command again to resume")
             raise typer.Exit(130) from None
+        except typer.Exit:
+            raise
+        except Exception as e:  # a bug, not a user error: still no traceback unless -v
+            if verbose:
+                err.print_exception()
+            err.print(f"arkhiv: internal error: {type(e).__name__}: {escape(str(e))}")
+            err.print("  run the command again with -v for details, and please report it")
+            raise typer.Exit(int(ExitCode.FATAL)) from e
 
     return wrapper  # type: ignore[return-value]
 

@@ -150,3 +150,16 @@ def test_ingest_and_search_json_end_to_end(tmp_path: Path) -> None:
     empty = runner.invoke(app, ["search", "   ", "--archive", str(archive)])
     assert empty.exit_code == 2
     assert "arkhiv: error: empty query" in empty.output
+
+
+def test_unexpected_error_is_a_message_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("arkhiv.api.search", boom)
+    result = runner.invoke(app, ["search", "дані", "--archive", str(tmp_path)])
+    assert result.exit_code == 4
+    assert "arkhiv: internal error: RuntimeError: disk on fire" in result.output
+    assert "Traceback" not in result.output
