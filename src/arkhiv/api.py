@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -16,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arkhiv import doctor as doctor_mod
 from arkhiv.catalog import Catalog, PageRow
@@ -34,6 +36,9 @@ from arkhiv.pipeline import discover as discover_stage
 from arkhiv.pipeline.ocr import PageTask, cache_paths, load_cached, ocr_page, worker_init
 from arkhiv.pipeline.pdf import assemble_document
 from arkhiv.search import PageIndex, PageRecord
+
+if TYPE_CHECKING:
+    from arkhiv.inbox import WatchSummary
 
 log = logging.getLogger(__name__)
 
@@ -90,19 +95,22 @@ def ingest(
     *,
     force: bool = False,
     progress: ProgressFn = _noop,
+    stop: Callable[[], bool] = lambda: False,
 ) -> BatchReport:
     """OCR a folder tree (or one file) of scans into the archive: PDFs, texts, catalog, index.
 
     Safe to run again at any time: pages already done with the same content and settings are
-    skipped, work interrupted by a crash is completed, nothing is indexed twice.
+    skipped, work interrupted by a crash is completed, nothing is indexed twice. When `stop()`
+    becomes true, no new page is started; pages in progress finish and are recorded.
     """
     if not source.exists():
         raise UsageError(f"{source}: no such file or folder", hint="give the folder of scans")
     doctor_mod.require_ocr(pipeline.ocr.languages)
+    source = source.absolute()  # the catalog records absolute paths of originals
     archive = settings.archive
     start = time.monotonic()
     with archive_lock(archive):
-        return _ingest_locked(source, settings, pipeline, force, progress, start)
+        return _ingest_locked(source, settings, pipeline, force, progress, stop, start)
 
 
 def _ingest_locked(
@@ -111,6 +119,7 @@ def _ingest_locked(
     pipeline: Pipeline,
     force: bool,
     progress: ProgressFn,
+    stop: Callable[[], bool],
     start: float,
 ) -> BatchReport:
     archive = settings.archive
@@ -122,7 +131,7 @@ def _ingest_locked(
         shutil.rmtree(archive / TMP_DIR, ignore_errors=True)
         docs, skipped = discover_stage.discover(source)
         batch_id = catalog.start_batch(
-            source.resolve(), pipeline.name, {"pipeline": asdict(pipeline), "force": force}
+            source, pipeline.name, {"pipeline": asdict(pipeline), "force": force}
         )
         report = BatchReport(batch_id=batch_id, archive=str(archive))
         report.documents = len(docs)
@@ -131,13 +140,14 @@ def _ingest_locked(
             report.failures.append((str(s.path), s.reason))
             report.pages.append(PageReport(str(s.path), "", 0, "failed", s.reason))
         runner = _BatchRunner(catalog, index, settings, pipeline, report, progress, batch_id)
-        runner.run(docs, force=force)
+        runner.run(docs, force=force, stop=stop)
         report.seconds = round(time.monotonic() - start, 2)
         summary = {
             k: getattr(report, k)
             for k in ("documents", "pages_ok", "pages_failed", "pages_skipped", "inputs_failed")
         }
-        catalog.finish_batch(batch_id, "partial" if report.failed else "ok", summary)
+        status = "interrupted" if report.interrupted else "partial" if report.failed else "ok"
+        catalog.finish_batch(batch_id, status, summary)
         return report
     finally:
         catalog.close()
@@ -179,7 +189,9 @@ class _BatchRunner:
                 try:
                     sha = hashes.get(page.path) or sha256_file(page.path)
                 except OSError as e:
-                    self._record(state, page, "", "", _failure("", f"cannot read the file: {e}"))
+                    transient = not isinstance(e, FileNotFoundError)
+                    failure = _failure("", f"cannot read the file: {e}", transient)
+                    self._record(state, page, "", "", failure)
                     continue
                 hashes[page.path] = sha
                 key = page_key(sha, page.frame, self.pipeline)
@@ -212,7 +224,7 @@ class _BatchRunner:
             if state.remaining == 0:
                 self._finish_document(state)
 
-    def run(self, docs: list[DocumentSource], force: bool) -> None:
+    def run(self, docs: list[DocumentSource], force: bool, stop: Callable[[], bool]) -> None:
         total = sum(len(d.pages) for d in docs)
         self.progress("start", {"pages": total, "documents": len(docs)})
         jobs = self.settings.ingest.jobs or os.cpu_count() or 1
@@ -223,6 +235,9 @@ class _BatchRunner:
         inflight: dict[Future[PageOcrResult], _Planned] = {}
         try:
             for item in planned:
+                if stop():
+                    self.report.interrupted = True
+                    break
                 cached = None if force else load_cached(self.cache_dir, item.key)
                 if cached is not None:
                     self._record_planned(item, cached)
@@ -254,7 +269,7 @@ class _BatchRunner:
             try:
                 result = fut.result()
             except BrokenProcessPool as e:
-                result = _failure(item.key, f"the OCR worker process died ({e})")
+                result = _failure(item.key, f"the OCR worker process died ({e})", True)
             self._record_planned(item, result)
 
     # recording
@@ -282,6 +297,7 @@ class _BatchRunner:
             result.confidence,
             text_rel,
             result.dpi_assumed,
+            result.transient,
         )
         if result.dpi_assumed:
             self.report.warnings.append(
@@ -363,8 +379,8 @@ def _index_record(row: sqlite3.Row) -> PageRecord:
     )
 
 
-def _failure(key: str, reason: str) -> PageOcrResult:
-    return PageOcrResult(page_key=key, ok=False, error=reason)
+def _failure(key: str, reason: str, transient: bool = False) -> PageOcrResult:
+    return PageOcrResult(page_key=key, ok=False, error=reason, transient=transient)
 
 
 def _page_label(page: SourcePage) -> str:
@@ -409,3 +425,23 @@ def _reindex_locked(archive: Path) -> int:
 
 
 doctor = doctor_mod.run_checks
+
+
+def watch(
+    inbox: Path,
+    settings: Settings,
+    pipeline: Pipeline,
+    *,
+    once: bool,
+    poll: bool = False,
+    on_event: Callable[[str, dict[str, object]], None] = _noop,
+    stop: threading.Event | None = None,
+) -> WatchSummary:
+    """Take complete drops from `inbox` into the archive until `stop` is set (or one pass)."""
+    from arkhiv.inbox import InboxWatcher
+
+    doctor_mod.require_ocr(pipeline.ocr.languages)
+    watcher = InboxWatcher(
+        inbox, settings, pipeline, on_event=on_event, stop=stop or threading.Event()
+    )
+    return watcher.run(once=once, poll=poll)

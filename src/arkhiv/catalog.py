@@ -70,6 +70,31 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX pages_key ON pages(page_key);
     CREATE INDEX pages_unindexed ON pages(status, indexed_key);
     """,
+    # 2: `arkhiv watch` - the drops taken from an inbox (a journal that survives a crash) and
+    # a record of every move of an original.
+    """
+    CREATE TABLE drops (
+        id INTEGER PRIMARY KEY,
+        inbox TEXT NOT NULL,
+        original TEXT NOT NULL,
+        location TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX drops_state ON drops(inbox, state);
+    CREATE TABLE moves (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        drop_id INTEGER REFERENCES drops(id),
+        moved_at TEXT NOT NULL
+    );
+    CREATE INDEX pages_sha ON pages(sha256, status);
+    """,
 )
 
 
@@ -179,7 +204,7 @@ class Catalog:
     # documents
     def upsert_document(self, src: DocumentSource, batch_id: int) -> tuple[int, str]:
         """The document's id and output folder (relative to the archive), created if new."""
-        key = str(src.path.resolve())
+        key = str(src.path.absolute())
         with self.transaction() as db:
             row = db.execute(
                 "SELECT id, folder FROM documents WHERE source_path=?", (key,)
@@ -307,6 +332,57 @@ class Catalog:
                FROM pages p JOIN documents d ON d.id = p.document_id
                WHERE p.status = 'ok' ORDER BY p.id"""
         )
+
+    # inbox drops (arkhiv watch)
+    def add_drop(self, inbox: Path, original: Path, location: Path, state: str) -> int:
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO drops (inbox, original, location, state, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?)",
+                (str(inbox), str(original), str(location), state, now(), now()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def set_drop(
+        self, drop_id: int, state: str, *, attempts: int | None = None, error: str | None = None
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE drops SET state=?, attempts=coalesce(?, attempts), error=?, updated_at=?"
+                " WHERE id=?",
+                (state, attempts, error, now(), drop_id),
+            )
+
+    def open_drops(self, inbox: Path) -> list[sqlite3.Row]:
+        """Drops of this inbox a previous watcher did not finish (it was stopped or killed)."""
+        return self.db.execute(
+            "SELECT * FROM drops WHERE inbox=? AND state IN ('moving', 'queued', 'retry')"
+            " ORDER BY id",
+            (str(inbox),),
+        ).fetchall()
+
+    def record_move(self, source: Path, destination: Path, reason: str, drop_id: int) -> None:
+        """Record that an original moved, and point the catalog's pages at its new place."""
+        src, dst = str(source), str(destination)
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO moves (source, destination, reason, drop_id, moved_at)"
+                " VALUES (?,?,?,?,?)",
+                (src, dst, reason, drop_id, now()),
+            )
+            for table, column in (("pages", "source_path"), ("documents", "source_path")):
+                db.execute(
+                    f"UPDATE {table} SET {column} = ? || substr({column}, ?)"
+                    f" WHERE {column} = ? OR substr({column}, 1, ?) = ?",
+                    (dst, len(src) + 1, src, len(src) + 1, src + "/"),
+                )
+
+    def has_ok_page_with_sha(self, sha: str) -> bool:
+        """True when a page with this content is already in the catalog, OCRed."""
+        row = self.db.execute(
+            "SELECT 1 FROM pages WHERE sha256=? AND status='ok' LIMIT 1", (sha,)
+        ).fetchone()
+        return row is not None
 
     def counts(self) -> dict[str, int]:
         row = self.db.execute(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import logging
 import re
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -140,8 +145,10 @@ def ingest(
     ocr_over = {"languages": lang} if lang else {}
     pipe = load_pipeline(settings.ingest.pipeline, settings, {"ocr": ocr_over})
     show_bar = not quiet and not json_out and sys.stderr.isatty()
-    with _ProgressBar(show_bar) as bar:
-        result = api.ingest(source, settings, pipe, force=force, progress=bar.update)
+    with _ProgressBar(show_bar) as bar, _stop_on_sigterm() as stop:
+        result = api.ingest(
+            source, settings, pipe, force=force, progress=bar.update, stop=stop.is_set
+        )
     if report is not None:
         atomic_write_text(report, report_json(result) + "\n")
     if json_out:
@@ -149,6 +156,9 @@ def ingest(
     else:
         for line in summary_lines(result):
             (err if line.startswith("FAILED") else out).print(escape(line))
+    if result.interrupted:
+        err.print("arkhiv: stopped before the end; run the same command again to finish")
+        raise typer.Exit(int(ExitCode.PARTIAL))
     if result.failed:
         raise typer.Exit(int(ExitCode.PARTIAL))
 
@@ -258,6 +268,77 @@ def doctor(
             out.print(escape(line))
     if any(c.required and not c.ok for c in checks):
         raise typer.Exit(int(ExitCode.MISSING_DEPENDENCY))
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[threading.Event]:
+    """SIGTERM (systemd, kill) sets an event: the work in progress finishes, then we exit."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        err.print("arkhiv: stopping after the pages in progress (SIGTERM)")
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  arkhiv watch /srv/scans/inbox --archive /srv/arkhiv   (runs until stopped)\n\n"
+    "  arkhiv watch /srv/scans/inbox --once   (one pass: cron or a systemd timer)\n\n"
+    "  arkhiv watch /mnt/share/inbox --poll --json-log   (network share; JSON lines)\n\n"
+    "Files are taken once unchanged for [watch] quiet_seconds (and, if [watch] marker is set,\n"
+    "folders once the marker file is in them); then moved to processed/ (failures to failed/\n"
+    "with NAME.error.txt), never overwritten or deleted.\n\n" + EXIT_CODES
+)
+@_handle_errors
+def watch(
+    inbox: Annotated[Path, typer.Argument(help="The inbox folder scanners drop files into.")],
+    archive: ArchiveOpt = None,
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit (for cron).")] = False,
+    poll: Annotated[
+        bool, typer.Option("--poll", help="Poll instead of OS events (network shares).")
+    ] = False,
+    lang: Annotated[
+        str | None, typer.Option("--lang", "-l", help="Tesseract languages, e.g. ukr+rus.")
+    ] = None,
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", "-p", help="Processing profile from pipelines/.")
+    ] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Pages in parallel.")] = None,
+    json_log: Annotated[
+        bool, typer.Option("--json-log", help="One JSON object per event on stdout.")
+    ] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Watch an inbox folder and ingest complete files and folders as they arrive."""
+    settings = _settings(config, archive, jobs=jobs, pipeline=pipeline)
+    pipe = load_pipeline(
+        settings.ingest.pipeline, settings, {"ocr": {"languages": lang} if lang else {}}
+    )
+
+    def log_event(kind: str, info: dict[str, object]) -> None:
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        if json_log:
+            out.print(
+                json.dumps({"time": stamp, "event": kind, **info}, ensure_ascii=False), markup=False
+            )
+            return
+        what = f"{info.get('file', '')}" + (f" -> {info['to']}" if "to" in info else "")
+        extra = ", ".join(f"{k}={v}" for k, v in info.items() if k not in ("file", "to"))
+        out.print(escape(f"{stamp} {kind:<9} {what}" + (f" ({extra})" if extra else "")))
+
+    with _stop_on_sigterm() as stop:
+        summary = api.watch(
+            inbox, settings, pipe, once=once, poll=poll, on_event=log_event, stop=stop
+        )
+    if summary.failed:
+        raise typer.Exit(int(ExitCode.PARTIAL))
 
 
 @app.command(epilog="Examples:\n\n  arkhiv reindex --archive ./archive\n\n" + EXIT_CODES)

@@ -69,6 +69,20 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class WatchSettings:
+    """How `arkhiv watch` takes files from an inbox."""
+
+    quiet_seconds: float = 5.0  # unchanged size and mtime this long: the file is complete
+    rescan_seconds: float = 30.0  # full rescan even without file-system events
+    marker: str = ""  # e.g. "READY": take a folder only once this file is in it
+    processed_dir: Path | None = None  # default: INBOX/processed
+    failed_dir: Path | None = None  # default: INBOX/failed
+    max_attempts: int = 3  # tries for a transient failure (tool crash, locked file, full disk)
+    retry_seconds: float = 60.0  # wait before the 2nd try; doubled for each further try
+    undecodable_grace_seconds: float = 60.0  # a stable file that does not decode yet: wait
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     """Defaults of `arkhiv search`."""
 
@@ -83,11 +97,13 @@ class Settings:
     pipelines_dir: Path | None = None
     ingest: IngestSettings = field(default_factory=IngestSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
 
 
 _SECTIONS: dict[str, type[Any]] = {
     "ingest": IngestSettings,
     "search": SearchSettings,
+    "watch": WatchSettings,
     "ocr": OcrSettings,
     "pdf": PdfSettings,
 }
@@ -125,7 +141,7 @@ def _coerce(value: Any, typ: Any, where: str) -> Any:
         if t == "OutputType":
             return OutputType(value)
         if t in ("Path", "Path | None"):
-            return Path(str(value)).expanduser()
+            return None if value in (None, "") and t != "Path" else Path(str(value)).expanduser()
         if t == "str":
             if not isinstance(value, str):
                 raise ValueError(value)
@@ -171,13 +187,13 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
             continue
         section, _, key = rest.partition("_")
         known = {f.name for f in fields(_SECTIONS[section])} if section in _SECTIONS else set()
-        if section in ("ingest", "search") and key in known:
+        if section in ("ingest", "search", "watch") and key in known:
             out.setdefault(section, {})[key] = value
         else:
             raise ConfigError(
                 f"environment variable {name}: not an arkhiv setting",
                 hint="use ARKHIV_ARCHIVE, ARKHIV_CONFIG, ARKHIV_PIPELINES_DIR or "
-                "ARKHIV_<SECTION>_<KEY> for a key of [ingest] or [search]",
+                "ARKHIV_<SECTION>_<KEY> for a key of [ingest], [search] or [watch]",
             )
     return out
 
@@ -213,14 +229,14 @@ def load_settings(
                 continue
             if section == "":
                 settings = _apply(settings, values, where)
-            elif section in ("ingest", "search"):
+            elif section in ("ingest", "search", "watch"):
                 sub = _apply(getattr(settings, section), values, f"{where} [{section}]")
                 settings = replace(settings, **{section: sub})
             else:
                 raise ConfigError(
                     f"{where}: unknown section [{section}]",
-                    hint="known sections: [ingest], [search]; OCR and PDF settings live in "
-                    "pipelines/NAME.toml",
+                    hint="known sections: [ingest], [search], [watch]; OCR and PDF settings "
+                    "live in pipelines/NAME.toml",
                 )
     if settings.ingest.jobs < 0:
         raise ConfigError(f"ingest.jobs must be 0 (all cores) or more, not {settings.ingest.jobs}")

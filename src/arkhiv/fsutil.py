@@ -71,17 +71,17 @@ def remove_stale_temps(folder: Path) -> int:
 
 
 @contextlib.contextmanager
-def archive_lock(archive: Path) -> Iterator[None]:
-    """Hold the archive's writer lock: one ingest (one catalog and index writer) at a time.
+def exclusive_lock(path: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (flock) for as long as the block runs.
 
-    flock is released by the kernel when the holder dies, so a killed run leaves no stale lock.
+    The kernel releases it when the holder dies, so a killed process leaves no stale lock; the
+    file only keeps the last holder's pid for the message.
     """
     import fcntl
 
     from arkhiv.errors import ArkhivError
 
-    archive.mkdir(parents=True, exist_ok=True)
-    path = archive / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as f:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -89,7 +89,7 @@ def archive_lock(archive: Path) -> Iterator[None]:
             f.seek(0)
             holder = f.read().strip() or "unknown"
             raise ArkhivError(
-                f"{archive}: another arkhiv process (pid {holder}) is writing to this archive",
+                f"{path.parent}: another arkhiv process (pid {holder}) is {what}",
                 hint="wait for it to finish, or stop it; searching works meanwhile",
             ) from e
         f.seek(0)
@@ -100,3 +100,51 @@ def archive_lock(archive: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def archive_lock(archive: Path) -> contextlib.AbstractContextManager[None]:
+    """The archive's writer lock: one ingest (one catalog and index writer) at a time."""
+    return exclusive_lock(archive / ".lock", "writing to this archive")
+
+
+def unique_path(target: Path) -> Path:
+    """`target`, or `NAME (2).EXT`, `NAME (3).EXT`, ... : the first name not taken yet."""
+    if not target.exists() and not target.is_symlink():
+        return target
+    stem, suffix = (target.stem, target.suffix) if target.is_file() else (target.name, "")
+    n = 2
+    while True:
+        candidate = target.with_name(f"{stem} ({n}){suffix}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+        n += 1
+
+
+def move_original(src: Path, dst: Path) -> None:
+    """Move a file or folder to `dst` (which must not exist), durably.
+
+    A rename on the same file system; across file systems a copy whose content is verified
+    before the original is removed.
+    """
+    import errno
+    import shutil
+
+    if dst.exists():
+        raise FileExistsError(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(src, dst)
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            raise
+        if src.is_dir():
+            shutil.copytree(src, dst, symlinks=True)
+            pairs = [(p, dst / p.relative_to(src)) for p in src.rglob("*") if p.is_file()]
+        else:
+            shutil.copy2(src, dst)
+            pairs = [(src, dst)]
+        for a, b in pairs:
+            if sha256_file(a) != sha256_file(b):
+                raise OSError(f"copy of {a} to {b} differs; the original is kept") from e
+        shutil.rmtree(src) if src.is_dir() else src.unlink()
+    fsync_dir(dst.parent)

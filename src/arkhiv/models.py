@@ -64,6 +64,7 @@ class PageOcrResult:
     dpi_assumed: bool = False
     seconds: float = 0.0
     error: str | None = None
+    transient: bool = False  # a failure that may pass on a retry (tool crash, timeout, I/O)
 
 
 @dataclass
@@ -78,7 +79,7 @@ class PageReport:
     confidence: float | None = None
     text_path: str | None = None
     dpi_assumed: bool = False
-    reused: bool = False
+    transient: bool = False
 
 
 @dataclass
@@ -96,6 +97,7 @@ class BatchReport:
     pages: list[PageReport] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     warnings: list[str] = field(default_factory=list)
+    interrupted: bool = False  # stopped on request (SIGTERM) before every page was done
 
     @property
     def failed(self) -> bool:

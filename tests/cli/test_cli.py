@@ -18,7 +18,7 @@ from tests.conftest import SPRAVA
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", ["ingest", "search", "doctor", "reindex"])
+@pytest.mark.parametrize("command", ["ingest", "search", "doctor", "reindex", "watch"])
 def test_every_command_has_help_with_examples(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import time
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from arkhiv.config import IngestSettings, OcrSettings, PdfSettings
-from arkhiv.errors import ArkhivError, InputFileError, MissingDependencyError
+from arkhiv.errors import ArkhivError, InputFileError, MissingDependencyError, ToolError
 from arkhiv.fsutil import atomic_path, atomic_write_text
 from arkhiv.models import PageOcrResult
 from arkhiv.tools.ocrmypdf import ocr_to_pdf
@@ -182,6 +183,15 @@ def ocr_page(task: PageTask, tmp_root: Path) -> PageOcrResult:
             ok=False,
             error=e.message,
             seconds=round(time.monotonic() - start, 3),
+            transient=isinstance(e, ToolError),
+        )
+    except OSError as e:  # a full disk or a locked file while writing the result
+        result = PageOcrResult(
+            page_key=task.page_key,
+            ok=False,
+            error=f"cannot write the result: {e}",
+            seconds=round(time.monotonic() - start, 3),
+            transient=True,
         )
     finally:
         for p in sorted(work.rglob("*"), reverse=True):
@@ -197,5 +207,9 @@ def ocr_page(task: PageTask, tmp_root: Path) -> PageOcrResult:
 def worker_init() -> None:
     """Each worker runs one single-threaded Tesseract at a time; the pool keeps all cores busy."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    # Stopping is the main process's decision (it lets the pages in progress finish):
+    # Ctrl-C and SIGTERM sent to the whole process group must not kill a page half-way.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.getLogger("ocrmypdf").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)

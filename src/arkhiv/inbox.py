@@ -1,0 +1,269 @@
+"""`arkhiv watch`: take complete drops from an inbox, ingest them, move originals with a record.
+
+A drop is a file or a folder put at the top of the inbox. Once complete (watch.py decides), it
+is moved to processed/ (the move is journaled in the catalog first, so a crash at any moment is
+resumed), ingested there with the same api.ingest as `arkhiv ingest`, and its failed files are
+moved on to failed/ with NAME.error.txt. Nothing is ever deleted or overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from arkhiv import api
+from arkhiv.catalog import Catalog
+from arkhiv.config import Pipeline, Settings
+from arkhiv.errors import ArkhivError, MissingDependencyError
+from arkhiv.fsutil import atomic_write_text, exclusive_lock, move_original, sha256_file, unique_path
+from arkhiv.pipeline.discover import IMAGE_SUFFIXES, PDF_SUFFIXES
+from arkhiv.watch import Clock, Drop, StabilityTracker, is_ready, scan_inbox
+
+log = logging.getLogger(__name__)
+
+EventFn = Callable[[str, dict[str, object]], None]
+PROCESSED, FAILED = "processed", "failed"
+SCAN_SUFFIXES = IMAGE_SUFFIXES | PDF_SUFFIXES
+
+
+@dataclass
+class WatchSummary:
+    """What one `arkhiv watch` run did."""
+
+    taken: int = 0
+    done: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    retries: int = 0
+    failed_files: list[str] = field(default_factory=list)
+
+
+def _scans(drop: Drop) -> list[Path]:
+    """The files of a drop that are scans (side files such as .txt are carried along)."""
+    return [p for p in drop.files if p.suffix.lower() in SCAN_SUFFIXES]
+
+
+def _decodes(path: Path) -> bool:
+    """Whether a complete-looking file also opens and decodes (a paused copy may not)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".pdf":
+            import pikepdf
+
+            with pikepdf.open(path):
+                return True
+        from PIL import Image
+
+        with Image.open(path) as im:
+            im.verify()
+        return True
+    except Exception:
+        return False
+
+
+class InboxWatcher:
+    """Watches one inbox for one archive. One watcher per inbox and per archive (locks)."""
+
+    def __init__(
+        self,
+        inbox: Path,
+        settings: Settings,
+        pipeline: Pipeline,
+        *,
+        on_event: EventFn,
+        stop: threading.Event,
+        clock: Clock = time.monotonic,
+        wall: Clock = time.time,
+    ) -> None:
+        self.inbox = inbox.absolute()
+        self.settings = settings
+        self.pipeline = pipeline
+        self.cfg = settings.watch
+        self.on_event = on_event
+        self.stop = stop
+        self.clock = clock
+        self.processed = (self.cfg.processed_dir or self.inbox / PROCESSED).absolute()
+        self.failed = (self.cfg.failed_dir or self.inbox / FAILED).absolute()
+        self.marker = self.cfg.marker or None
+        self.tracker = StabilityTracker(self.cfg.quiet_seconds, clock, wall)
+        self.retry_at: dict[int, float] = {}
+        self.summary = WatchSummary()
+        self.catalog: Catalog | None = None
+
+    # the loop
+    def run(self, *, once: bool, poll: bool = False) -> WatchSummary:
+        if not self.inbox.is_dir():
+            raise ArkhivError(f"{self.inbox}: the inbox folder does not exist")
+        archive = self.settings.archive
+        with (
+            exclusive_lock(self.inbox / ".arkhiv-watch.lock", "watching this inbox"),
+            exclusive_lock(archive / ".watch.lock", "watching into this archive"),
+        ):
+            self.catalog = Catalog.open(archive, create=True)
+            try:
+                self._resume()
+                self._pass(retry_all=once)
+                if not once:
+                    self._loop(poll)
+            finally:
+                self.catalog.close()
+        return self.summary
+
+    def _loop(self, poll: bool) -> None:
+        import watchfiles
+
+        # Wake on file-system events, and at least every half quiet period: a file that
+        # stopped changing sends no more events but becomes stable later. `rescan_seconds`
+        # caps the wait for folders (network shares) that send no events at all.
+        wake_ms = int(1000 * max(0.2, min(self.cfg.rescan_seconds, self.cfg.quiet_seconds / 2)))
+        for _changes in watchfiles.watch(
+            self.inbox,
+            stop_event=self.stop,
+            rust_timeout=wake_ms,
+            yield_on_timeout=True,
+            force_polling=poll or None,
+            poll_delay_ms=wake_ms,
+            debounce=min(1600, wake_ms),
+            raise_interrupt=False,
+            ignore_permission_denied=True,
+        ):
+            if self.stop.is_set():
+                break
+            self._pass(retry_all=False)
+
+    def _pass(self, *, retry_all: bool) -> None:
+        """One look at the inbox: take what is ready, retry what is due."""
+        drops = scan_inbox(self.inbox, skip=[self.processed, self.failed], marker=self.marker)
+        self.tracker.observe({f: sig for d in drops for f, sig in d.files.items()})
+        for drop in drops:
+            if self.stop.is_set():
+                return
+            if is_ready(drop, self.tracker, self.marker) and self._readable(drop):
+                self._take(drop)
+        assert self.catalog is not None
+        for row in self.catalog.open_drops(self.inbox):
+            if self.stop.is_set():
+                return
+            due = self.retry_at.get(row["id"], 0.0) <= self.clock()
+            if row["state"] == "retry" and (retry_all or due):
+                self._process(row["id"], Path(row["location"]), row["attempts"])
+
+    def _readable(self, drop: Drop) -> bool:
+        """All files decode, or the ones that do not have been unchanged for the grace period
+        (a paused copy resumes within it; a corrupt file is then taken and fails with its
+        reason)."""
+        grace = self.cfg.undecodable_grace_seconds
+        return all(self.tracker.unchanged_for(p) >= grace or _decodes(p) for p in _scans(drop))
+
+    # one drop
+    def _event(self, kind: str, **info: object) -> None:
+        self.on_event(kind, info)
+
+    def _resume(self) -> None:
+        """Finish what a stopped or killed watcher left: journaled moves, unfinished drops."""
+        assert self.catalog is not None
+        for row in self.catalog.open_drops(self.inbox):
+            original, location = Path(row["original"]), Path(row["location"])
+            if row["state"] == "moving":
+                if location.exists():
+                    self.catalog.record_move(original, location, "taken", row["id"])
+                    self.catalog.set_drop(row["id"], "queued")
+                else:  # the move never happened: the drop is still in the inbox
+                    self.catalog.set_drop(row["id"], "abandoned", error="moved again later")
+                    continue
+            self._event("resumed", file=str(location))
+            self._process(row["id"], location, row["attempts"])
+
+    def _take(self, drop: Drop) -> None:
+        assert self.catalog is not None
+        rel = drop.path.relative_to(self.inbox)
+        scans = _scans(drop)
+        duplicate = bool(scans) and all(
+            self.catalog.has_ok_page_with_sha(sha256_file(f)) for f in scans
+        )
+        dest = unique_path(self.processed / rel)
+        drop_id = self.catalog.add_drop(self.inbox, drop.path, dest, "moving")
+        try:
+            move_original(drop.path, dest)
+        except OSError as e:  # e.g. locked or vanished: the drop stays, tried again later
+            self.catalog.set_drop(drop_id, "abandoned", error=f"cannot move: {e}")
+            self._event("skipped", file=str(drop.path), reason=f"cannot move it yet: {e}")
+            return
+        self.tracker.forget(drop.files)
+        reason = "duplicate" if duplicate else "taken"
+        self.catalog.record_move(drop.path, dest, reason, drop_id)
+        self.summary.taken += 1
+        if duplicate:
+            self.catalog.set_drop(drop_id, "duplicate")
+            self.summary.duplicates += 1
+            self._event("duplicate", file=str(drop.path), to=str(dest))
+            return
+        self.catalog.set_drop(drop_id, "queued")
+        self._event("taken", file=str(drop.path), to=str(dest), files=len(drop.files))
+        self._process(drop_id, dest, 0)
+
+    def _process(self, drop_id: int, location: Path, attempts: int) -> None:
+        assert self.catalog is not None
+        try:
+            report = api.ingest(location, self.settings, self.pipeline, stop=self.stop.is_set)
+        except MissingDependencyError:
+            raise
+        except ArkhivError as e:  # e.g. an `arkhiv ingest` holds the archive: try again later
+            self._retry_or_fail(drop_id, location, attempts + 1, {str(location): (e.message, True)})
+            return
+        if report.interrupted:
+            self._event("stopped", file=str(location), reason="stop requested; resumed at restart")
+            return
+        failures: dict[str, tuple[str, bool]] = {}
+        for page in report.pages:
+            if page.status == "failed":
+                reason, transient = failures.get(page.source, ("", False))
+                why = page.reason or "unknown error"
+                if page.page:
+                    why = f"page {page.page}: {why}"
+                failures[page.source] = (
+                    "; ".join(filter(None, [reason, why])),
+                    transient or page.transient,
+                )
+        if not failures:
+            self.catalog.set_drop(drop_id, "done", attempts=attempts + 1)
+            self.summary.done += 1
+            self._event("done", file=str(location), pages=report.pages_ok + report.pages_skipped)
+            return
+        self._retry_or_fail(drop_id, location, attempts + 1, failures)
+
+    def _retry_or_fail(
+        self,
+        drop_id: int,
+        location: Path,
+        attempts: int,
+        failures: dict[str, tuple[str, bool]],
+    ) -> None:
+        assert self.catalog is not None
+        summary = "; ".join(f"{Path(f).name}: {r}" for f, (r, _) in failures.items())
+        if any(t for _, t in failures.values()) and attempts < self.cfg.max_attempts:
+            wait = self.cfg.retry_seconds * 2 ** (attempts - 1)
+            self.retry_at[drop_id] = self.clock() + wait
+            self.catalog.set_drop(drop_id, "retry", attempts=attempts, error=summary)
+            self.summary.retries += 1
+            self._event("retry", file=str(location), attempt=attempts, wait_s=wait, reason=summary)
+            return
+        for file, (reason, _) in failures.items():
+            src = Path(file)
+            if not src.exists() or not src.is_relative_to(self.processed):
+                continue
+            dest = unique_path(self.failed / src.relative_to(self.processed))
+            move_original(src, dest)
+            self.catalog.record_move(src, dest, "failed", drop_id)
+            atomic_write_text(
+                dest.with_name(dest.name + ".error.txt"),
+                f"{dest.name}: {reason}\n(after {attempts} attempt(s); moved from {src})\n",
+            )
+            self.summary.failed_files.append(str(dest))
+            self._event("failed", file=str(src), to=str(dest), reason=reason)
+        self.catalog.set_drop(drop_id, "failed", attempts=attempts, error=summary)
+        self.summary.failed += 1
