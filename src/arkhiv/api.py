@@ -11,7 +11,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
@@ -30,6 +30,7 @@ from arkhiv.models import (
     Hit,
     PageOcrResult,
     PageReport,
+    SkippedInput,
     SourcePage,
 )
 from arkhiv.pipeline import discover as discover_stage
@@ -89,7 +90,7 @@ class _DocState:
 
 
 def ingest(
-    source: Path,
+    source: Path | Sequence[Path],
     settings: Settings,
     pipeline: Pipeline,
     *,
@@ -103,18 +104,20 @@ def ingest(
     skipped, work interrupted by a crash is completed, nothing is indexed twice. When `stop()`
     becomes true, no new page is started; pages in progress finish and are recorded.
     """
-    if not source.exists():
-        raise UsageError(f"{source}: no such file or folder", hint="give the folder of scans")
+    sources = [source] if isinstance(source, Path) else list(source)
+    for src in sources:
+        if not src.exists():
+            raise UsageError(f"{src}: no such file or folder", hint="give the folder of scans")
     doctor_mod.require_ocr(pipeline.ocr.languages)
-    source = source.absolute()  # the catalog records absolute paths of originals
+    sources = [s.absolute() for s in sources]  # the catalog records absolute paths
     archive = settings.archive
     start = time.monotonic()
     with archive_lock(archive):
-        return _ingest_locked(source, settings, pipeline, force, progress, stop, start)
+        return _ingest_locked(sources, settings, pipeline, force, progress, stop, start)
 
 
 def _ingest_locked(
-    source: Path,
+    sources: list[Path],
     settings: Settings,
     pipeline: Pipeline,
     force: bool,
@@ -129,9 +132,14 @@ def _ingest_locked(
         # Leftovers of a killed run: temp files (never visible as outputs) and work folders.
         remove_stale_temps(archive)
         shutil.rmtree(archive / TMP_DIR, ignore_errors=True)
-        docs, skipped = discover_stage.discover(source)
+        docs: list[DocumentSource] = []
+        skipped: list[SkippedInput] = []
+        for src in sources:
+            found, unusable = discover_stage.discover(src)
+            docs.extend(found)
+            skipped.extend(unusable)
         batch_id = catalog.start_batch(
-            source, pipeline.name, {"pipeline": asdict(pipeline), "force": force}
+            sources, pipeline.name, {"pipeline": asdict(pipeline), "force": force}
         )
         report = BatchReport(batch_id=batch_id, archive=str(archive))
         report.documents = len(docs)

@@ -186,11 +186,12 @@ class Catalog:
                 db.execute(f"PRAGMA user_version = {number}")
 
     # batches
-    def start_batch(self, source: Path, pipeline: str, settings: dict[str, Any]) -> int:
+    def start_batch(self, sources: Sequence[Path], pipeline: str, settings: dict[str, Any]) -> int:
+        source = str(sources[0]) if len(sources) == 1 else json.dumps([str(s) for s in sources])
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT INTO batches (started_at, source, pipeline, settings) VALUES (?,?,?,?)",
-                (now(), str(source), pipeline, json.dumps(settings, ensure_ascii=False)),
+                (now(), source, pipeline, json.dumps(settings, ensure_ascii=False)),
             )
             return int(cur.lastrowid or 0)
 

@@ -30,6 +30,15 @@ PROCESSED, FAILED = "processed", "failed"
 SCAN_SUFFIXES = IMAGE_SUFFIXES | PDF_SUFFIXES
 
 
+@dataclass(frozen=True)
+class _Queued:
+    """A drop in processed/ waiting to be ingested."""
+
+    drop_id: int
+    location: Path
+    attempts: int  # tries so far
+
+
 @dataclass
 class WatchSummary:
     """What one `arkhiv watch` run did."""
@@ -136,21 +145,23 @@ class InboxWatcher:
             self._pass(retry_all=False)
 
     def _pass(self, *, retry_all: bool) -> None:
-        """One look at the inbox: take what is ready, retry what is due."""
+        """One look at the inbox: take what is ready, retry what is due, in one batch."""
         drops = scan_inbox(self.inbox, skip=[self.processed, self.failed], marker=self.marker)
         self.tracker.observe({f: sig for d in drops for f, sig in d.files.items()})
+        batch: list[_Queued] = []
         for drop in drops:
             if self.stop.is_set():
                 return
             if is_ready(drop, self.tracker, self.marker) and self._readable(drop):
-                self._take(drop)
+                queued = self._take(drop)
+                if queued is not None:
+                    batch.append(queued)
         assert self.catalog is not None
         for row in self.catalog.open_drops(self.inbox):
-            if self.stop.is_set():
-                return
             due = self.retry_at.get(row["id"], 0.0) <= self.clock()
             if row["state"] == "retry" and (retry_all or due):
-                self._process(row["id"], Path(row["location"]), row["attempts"])
+                batch.append(_Queued(row["id"], Path(row["location"]), row["attempts"]))
+        self._process(batch)
 
     def _readable(self, drop: Drop) -> bool:
         """All files decode, or the ones that do not have been unchanged for the grace period
@@ -166,6 +177,7 @@ class InboxWatcher:
     def _resume(self) -> None:
         """Finish what a stopped or killed watcher left: journaled moves, unfinished drops."""
         assert self.catalog is not None
+        batch: list[_Queued] = []
         for row in self.catalog.open_drops(self.inbox):
             original, location = Path(row["original"]), Path(row["location"])
             if row["state"] == "moving":
@@ -176,9 +188,11 @@ class InboxWatcher:
                     self.catalog.set_drop(row["id"], "abandoned", error="moved again later")
                     continue
             self._event("resumed", file=str(location))
-            self._process(row["id"], location, row["attempts"])
+            batch.append(_Queued(row["id"], location, row["attempts"]))
+        self._process(batch)
 
-    def _take(self, drop: Drop) -> None:
+    def _take(self, drop: Drop) -> _Queued | None:
+        """Move a complete drop to processed/ (journaled first); queue it unless a duplicate."""
         assert self.catalog is not None
         rel = drop.path.relative_to(self.inbox)
         scans = _scans(drop)
@@ -192,7 +206,7 @@ class InboxWatcher:
         except OSError as e:  # e.g. locked or vanished: the drop stays, tried again later
             self.catalog.set_drop(drop_id, "abandoned", error=f"cannot move: {e}")
             self._event("skipped", file=str(drop.path), reason=f"cannot move it yet: {e}")
-            return
+            return None
         self.tracker.forget(drop.files)
         reason = "duplicate" if duplicate else "taken"
         self.catalog.record_move(drop.path, dest, reason, drop_id)
@@ -201,22 +215,35 @@ class InboxWatcher:
             self.catalog.set_drop(drop_id, "duplicate")
             self.summary.duplicates += 1
             self._event("duplicate", file=str(drop.path), to=str(dest))
-            return
+            return None
         self.catalog.set_drop(drop_id, "queued")
         self._event("taken", file=str(drop.path), to=str(dest), files=len(drop.files))
-        self._process(drop_id, dest, 0)
+        return _Queued(drop_id, dest, 0)
 
-    def _process(self, drop_id: int, location: Path, attempts: int) -> None:
+    def _process(self, batch: list[_Queued]) -> None:
+        """Ingest the queued drops in one batch (one pool of OCR workers), then settle each."""
+        if not batch:
+            return
         assert self.catalog is not None
+        present = [q for q in batch if q.location.exists()]
+        for q in batch:
+            if q not in present:
+                self._retry_or_fail(q, {str(q.location): ("it is no longer there", False)})
+        if not present:
+            return
         try:
-            report = api.ingest(location, self.settings, self.pipeline, stop=self.stop.is_set)
+            report = api.ingest(
+                [q.location for q in present], self.settings, self.pipeline, stop=self.stop.is_set
+            )
         except MissingDependencyError:
             raise
         except ArkhivError as e:  # e.g. an `arkhiv ingest` holds the archive: try again later
-            self._retry_or_fail(drop_id, location, attempts + 1, {str(location): (e.message, True)})
+            for q in present:
+                self._retry_or_fail(q, {str(q.location): (e.message, True)})
             return
         if report.interrupted:
-            self._event("stopped", file=str(location), reason="stop requested; resumed at restart")
+            for q in present:
+                self._event("stopped", file=str(q.location), reason="resumed at restart")
             return
         failures: dict[str, tuple[str, bool]] = {}
         for page in report.pages:
@@ -229,21 +256,23 @@ class InboxWatcher:
                     "; ".join(filter(None, [reason, why])),
                     transient or page.transient,
                 )
-        if not failures:
-            self.catalog.set_drop(drop_id, "done", attempts=attempts + 1)
+        for q in present:
+            mine = {f: r for f, r in failures.items() if Path(f).is_relative_to(q.location)}
+            if mine:
+                self._retry_or_fail(q, mine)
+                continue
+            self.catalog.set_drop(q.drop_id, "done", attempts=q.attempts + 1)
             self.summary.done += 1
-            self._event("done", file=str(location), pages=report.pages_ok + report.pages_skipped)
-            return
-        self._retry_or_fail(drop_id, location, attempts + 1, failures)
+            pages = sum(
+                1 for p in report.pages if p.source and Path(p.source).is_relative_to(q.location)
+            )
+            self._event("done", file=str(q.location), pages=pages)
 
-    def _retry_or_fail(
-        self,
-        drop_id: int,
-        location: Path,
-        attempts: int,
-        failures: dict[str, tuple[str, bool]],
-    ) -> None:
+    def _retry_or_fail(self, q: _Queued, failures: dict[str, tuple[str, bool]]) -> None:
+        """A transient failure is tried again later (with back-off) a limited number of times;
+        otherwise the failed files go to failed/ with NAME.error.txt."""
         assert self.catalog is not None
+        drop_id, location, attempts = q.drop_id, q.location, q.attempts + 1
         summary = "; ".join(f"{Path(f).name}: {r}" for f, (r, _) in failures.items())
         if any(t for _, t in failures.values()) and attempts < self.cfg.max_attempts:
             wait = self.cfg.retry_seconds * 2 ** (attempts - 1)

@@ -60,7 +60,7 @@ def test_missing_archive_says_how_to_create_it(tmp_path: Path) -> None:
 def test_documents_and_pages_are_idempotent(tmp_path: Path) -> None:
     cat = Catalog.open(tmp_path / "a", create=True)
     doc = _doc(tmp_path)
-    batch = cat.start_batch(tmp_path, "default", {})
+    batch = cat.start_batch([tmp_path], "default", {})
     doc_id, folder = cat.upsert_document(doc, batch)
     assert folder == f"documents/{doc_id:06d}-справа 1"
     assert cat.upsert_document(doc, batch) == (doc_id, folder)
@@ -79,7 +79,7 @@ def test_documents_and_pages_are_idempotent(tmp_path: Path) -> None:
 def test_failed_page_is_recorded_with_reason(tmp_path: Path) -> None:
     cat = Catalog.open(tmp_path, create=True)
     doc = _doc(tmp_path, 1)
-    batch = cat.start_batch(tmp_path, "default", {})
+    batch = cat.start_batch([tmp_path], "default", {})
     doc_id, _ = cat.upsert_document(doc, batch)
     bad = PageOcrResult(page_key="k", ok=False, error="cannot decode the image")
     cat.save_page(doc_id, doc.pages[0], "sha", "k", bad, None, batch)
@@ -92,7 +92,7 @@ def test_failed_page_is_recorded_with_reason(tmp_path: Path) -> None:
 def test_pages_to_index_until_marked(tmp_path: Path) -> None:
     cat = Catalog.open(tmp_path, create=True)
     doc = _doc(tmp_path)
-    batch = cat.start_batch(tmp_path, "default", {})
+    batch = cat.start_batch([tmp_path], "default", {})
     doc_id, _ = cat.upsert_document(doc, batch)
     for page in doc.pages:
         cat.save_page(doc_id, page, "sha", f"k{page.number}", _ok(f"k{page.number}"), "t", batch)
