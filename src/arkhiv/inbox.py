@@ -149,11 +149,12 @@ class InboxWatcher:
         drops = scan_inbox(self.inbox, skip=[self.processed, self.failed], marker=self.marker)
         self.tracker.observe({f: sig for d in drops for f, sig in d.files.items()})
         batch: list[_Queued] = []
+        taken_now: set[str] = set()  # contents taken in this pass: a second copy is a duplicate
         for drop in drops:
             if self.stop.is_set():
                 return
             if is_ready(drop, self.tracker, self.marker) and self._readable(drop):
-                queued = self._take(drop)
+                queued = self._take(drop, taken_now)
                 if queued is not None:
                     batch.append(queued)
         assert self.catalog is not None
@@ -191,14 +192,16 @@ class InboxWatcher:
             batch.append(_Queued(row["id"], location, row["attempts"]))
         self._process(batch)
 
-    def _take(self, drop: Drop) -> _Queued | None:
+    def _take(self, drop: Drop, taken_now: set[str]) -> _Queued | None:
         """Move a complete drop to processed/ (journaled first); queue it unless a duplicate."""
         assert self.catalog is not None
         rel = drop.path.relative_to(self.inbox)
         scans = _scans(drop)
-        duplicate = bool(scans) and all(
-            self.catalog.has_ok_page_with_sha(sha256_file(f)) for f in scans
+        shas = [sha256_file(f) for f in scans]
+        duplicate = bool(shas) and all(
+            sha in taken_now or self.catalog.has_ok_page_with_sha(sha) for sha in shas
         )
+        taken_now.update(shas)
         dest = unique_path(self.processed / rel)
         drop_id = self.catalog.add_drop(self.inbox, drop.path, dest, "moving")
         try:
