@@ -18,7 +18,7 @@ from pathlib import Path
 from arkhiv import api
 from arkhiv.catalog import Catalog
 from arkhiv.config import Pipeline, Settings
-from arkhiv.errors import ArkhivError, MissingDependencyError
+from arkhiv.errors import ArkhivError, MissingDependencyError, UsageError
 from arkhiv.fsutil import atomic_write_text, exclusive_lock, move_original, sha256_file, unique_path
 from arkhiv.pipeline.discover import IMAGE_SUFFIXES, PDF_SUFFIXES
 from arkhiv.watch import Clock, Drop, StabilityTracker, is_ready, scan_inbox
@@ -106,7 +106,9 @@ class InboxWatcher:
     # the loop
     def run(self, *, once: bool, poll: bool = False) -> WatchSummary:
         if not self.inbox.is_dir():
-            raise ArkhivError(f"{self.inbox}: the inbox folder does not exist")
+            raise UsageError(
+                f"{self.inbox}: the inbox folder does not exist", hint="create it or fix the path"
+            )
         archive = self.settings.archive
         with (
             exclusive_lock(self.inbox / ".arkhiv-watch.lock", "watching this inbox"),
@@ -181,6 +183,8 @@ class InboxWatcher:
         batch: list[_Queued] = []
         for row in self.catalog.open_drops(self.inbox):
             original, location = Path(row["original"]), Path(row["location"])
+            if row["state"] == "retry":
+                continue  # waiting for its next try: _pass takes it when due
             if row["state"] == "moving":
                 if location.exists():
                     self.catalog.record_move(original, location, "taken", row["id"])
