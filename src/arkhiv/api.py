@@ -11,7 +11,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
@@ -97,12 +97,14 @@ def ingest(
     force: bool = False,
     progress: ProgressFn = _noop,
     stop: Callable[[], bool] = lambda: False,
+    known_sha256: Mapping[Path, str] | None = None,
 ) -> BatchReport:
     """OCR a folder tree (or one file) of scans into the archive: PDFs, texts, catalog, index.
 
     Safe to run again at any time: pages already done with the same content and settings are
     skipped, work interrupted by a crash is completed, nothing is indexed twice. When `stop()`
     becomes true, no new page is started; pages in progress finish and are recorded.
+    `known_sha256`: content hashes the caller already computed (absolute paths), not redone.
     """
     sources = [source] if isinstance(source, Path) else list(source)
     for src in sources:
@@ -113,7 +115,9 @@ def ingest(
     archive = settings.archive
     start = time.monotonic()
     with archive_lock(archive):
-        return _ingest_locked(sources, settings, pipeline, force, progress, stop, start)
+        return _ingest_locked(
+            sources, settings, pipeline, force, progress, stop, start, dict(known_sha256 or {})
+        )
 
 
 def _ingest_locked(
@@ -124,6 +128,7 @@ def _ingest_locked(
     progress: ProgressFn,
     stop: Callable[[], bool],
     start: float,
+    known_sha256: dict[Path, str],
 ) -> BatchReport:
     archive = settings.archive
     catalog = Catalog.open(archive, create=True)
@@ -148,6 +153,7 @@ def _ingest_locked(
             report.failures.append((str(s.path), s.reason))
             report.pages.append(PageReport(str(s.path), "", 0, "failed", s.reason))
         runner = _BatchRunner(catalog, index, settings, pipeline, report, progress, batch_id)
+        runner.hashes.update(known_sha256)
         runner.run(docs, force=force, stop=stop)
         report.seconds = round(time.monotonic() - start, 2)
         summary = {
@@ -184,6 +190,7 @@ class _BatchRunner:
         self.archive = settings.archive
         self.cache_dir = self.archive / CACHE_DIR
         self.docs: dict[int, _DocState] = {}
+        self.hashes: dict[Path, str] = {}  # sha256 of each source file, computed once
 
     # planning
     def _plan(self, docs: list[DocumentSource], force: bool) -> Iterator[_Planned]:
@@ -191,17 +198,16 @@ class _BatchRunner:
             doc_id, folder = self.catalog.upsert_document(doc, self.batch_id)
             state = _DocState(doc, doc_id, folder, remaining=len(doc.pages))
             self.docs[doc_id] = state
-            hashes: dict[Path, str] = {}
             doc_pdf = self.archive / folder / DOCUMENT_PDF
             for page in doc.pages:
                 try:
-                    sha = hashes.get(page.path) or sha256_file(page.path)
+                    sha = self.hashes.get(page.path) or sha256_file(page.path)
                 except OSError as e:
                     transient = not isinstance(e, FileNotFoundError)
                     failure = _failure("", f"cannot read the file: {e}", transient)
                     self._record(state, page, "", "", failure)
                     continue
-                hashes[page.path] = sha
+                self.hashes[page.path] = sha
                 key = page_key(sha, page.frame, self.pipeline)
                 existing = self.catalog.page(doc_id, page.number)
                 done_before = (

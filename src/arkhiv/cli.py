@@ -28,7 +28,7 @@ from rich.progress import (
 )
 
 from arkhiv import api
-from arkhiv.config import load_pipeline, load_settings
+from arkhiv.config import Pipeline, Settings, load_pipeline, load_settings
 from arkhiv.errors import ArkhivError, ExitCode
 from arkhiv.fsutil import atomic_write_text
 from arkhiv.reports import report_json, search_json, summary_lines
@@ -58,6 +58,15 @@ ArchiveOpt = Annotated[
     typer.Option("--archive", "-a", help="Archive folder (default from settings: arkhiv-data)."),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log details; tracebacks.")]
+LangOpt = Annotated[
+    str | None, typer.Option("--lang", "-l", help="Tesseract languages, e.g. ukr+rus+eng.")
+]
+PipelineOpt = Annotated[
+    str | None, typer.Option("--pipeline", "-p", help="Processing profile from pipelines/.")
+]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Pages in parallel (default: all cores).")
+]
 
 
 def _handle_errors(fn: F) -> F:
@@ -96,12 +105,19 @@ def _handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(config: Path | None, archive: Path | None, **ingest: Any) -> Any:
+def _settings(config: Path | None, archive: Path | None, **ingest: Any) -> Settings:
     overrides: dict[str, dict[str, Any]] = {"": {}, "ingest": {}}
     if archive is not None:
         overrides[""]["archive"] = archive
     overrides["ingest"] = {k: v for k, v in ingest.items() if v is not None}
     return load_settings(config, overrides=overrides)
+
+
+def _pipeline(settings: Settings, lang: str | None) -> Pipeline:
+    """The processing profile named in the settings, with --lang applied."""
+    return load_pipeline(
+        settings.ingest.pipeline, settings, {"ocr": {"languages": lang} if lang else {}}
+    )
 
 
 @app.command(
@@ -114,15 +130,9 @@ def _settings(config: Path | None, archive: Path | None, **ingest: Any) -> Any:
 def ingest(
     source: Annotated[Path, typer.Argument(help="Folder of scans (or one file) to ingest.")],
     archive: ArchiveOpt = None,
-    lang: Annotated[
-        str | None, typer.Option("--lang", "-l", help="Tesseract languages, e.g. ukr+rus+eng.")
-    ] = None,
-    pipeline: Annotated[
-        str | None, typer.Option("--pipeline", "-p", help="Processing profile from pipelines/.")
-    ] = None,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Pages in parallel (default: all cores).")
-    ] = None,
+    lang: LangOpt = None,
+    pipeline: PipelineOpt = None,
+    jobs: JobsOpt = None,
     dpi: Annotated[
         int | None, typer.Option("--dpi", help="DPI assumed for images that record none.")
     ] = None,
@@ -142,8 +152,7 @@ def ingest(
     already done are skipped and an interrupted batch is completed.
     """
     settings = _settings(config, archive, jobs=jobs, default_dpi=dpi, pipeline=pipeline)
-    ocr_over = {"languages": lang} if lang else {}
-    pipe = load_pipeline(settings.ingest.pipeline, settings, {"ocr": ocr_over})
+    pipe = _pipeline(settings, lang)
     show_bar = not quiet and not json_out and sys.stderr.isatty()
     with _ProgressBar(show_bar) as bar, _stop_on_sigterm() as stop:
         result = api.ingest(
@@ -303,13 +312,9 @@ def watch(
     poll: Annotated[
         bool, typer.Option("--poll", help="Poll instead of OS events (network shares).")
     ] = False,
-    lang: Annotated[
-        str | None, typer.Option("--lang", "-l", help="Tesseract languages, e.g. ukr+rus.")
-    ] = None,
-    pipeline: Annotated[
-        str | None, typer.Option("--pipeline", "-p", help="Processing profile from pipelines/.")
-    ] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Pages in parallel.")] = None,
+    lang: LangOpt = None,
+    pipeline: PipelineOpt = None,
+    jobs: JobsOpt = None,
     json_log: Annotated[
         bool, typer.Option("--json-log", help="One JSON object per event on stdout.")
     ] = False,
@@ -318,9 +323,7 @@ def watch(
 ) -> None:
     """Watch an inbox folder and ingest complete files and folders as they arrive."""
     settings = _settings(config, archive, jobs=jobs, pipeline=pipeline)
-    pipe = load_pipeline(
-        settings.ingest.pipeline, settings, {"ocr": {"languages": lang} if lang else {}}
-    )
+    pipe = _pipeline(settings, lang)
 
     def log_event(kind: str, info: dict[str, object]) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")

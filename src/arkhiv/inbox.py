@@ -37,6 +37,7 @@ class _Queued:
     drop_id: int
     location: Path
     attempts: int  # tries so far
+    sha256: tuple[tuple[Path, str], ...] = ()  # scans hashed when taken (paths after the move)
 
 
 @dataclass
@@ -225,7 +226,11 @@ class InboxWatcher:
             return None
         self.catalog.set_drop(drop_id, "queued")
         self._event("taken", file=str(drop.path), to=str(dest), files=len(drop.files))
-        return _Queued(drop_id, dest, 0)
+        moved = tuple(
+            (dest / f.relative_to(drop.path) if f != drop.path else dest, h)
+            for f, h in zip(scans, shas, strict=True)
+        )
+        return _Queued(drop_id, dest, 0, moved)
 
     def _process(self, batch: list[_Queued]) -> None:
         """Ingest the queued drops in one batch (one pool of OCR workers), then settle each."""
@@ -240,7 +245,11 @@ class InboxWatcher:
             return
         try:
             report = api.ingest(
-                [q.location for q in present], self.settings, self.pipeline, stop=self.stop.is_set
+                [q.location for q in present],
+                self.settings,
+                self.pipeline,
+                stop=self.stop.is_set,
+                known_sha256={p: h for q in present for p, h in q.sha256},
             )
         except MissingDependencyError:
             raise
