@@ -264,12 +264,11 @@ def doctor(
     verbose: VerboseOpt = False,
 ) -> None:
     """Check the programs and language packs arkhiv needs and say how to install what is missing."""
-    import json as _json
     from dataclasses import asdict
 
     checks = api.doctor([x for x in re.split(r"[+,]", lang) if x])
     if json_out:
-        out.print(_json.dumps([asdict(c) for c in checks], ensure_ascii=False, indent=2))
+        out.print(json.dumps([asdict(c) for c in checks], ensure_ascii=False, indent=2))
     else:
         for c in checks:
             mark = "ok     " if c.ok else ("MISSING" if c.required else "missing")
