@@ -87,6 +87,7 @@ class _DocState:
     folder: str
     remaining: int
     changed: bool = False
+    finished: bool = False
 
 
 def ingest(
@@ -327,6 +328,9 @@ class _BatchRunner:
 
     def _finish_document(self, state: _DocState) -> None:
         """Assemble the document PDF from its OK pages (when something changed) and index it."""
+        if state.finished:  # its last page may be recorded while the plan is still running
+            return
+        state.finished = True
         doc_id = state.doc_id
         pages = self.catalog.document_pages(doc_id)
         row = self.catalog.document(doc_id)
