@@ -159,7 +159,14 @@ def _ingest_locked(
         report.seconds = round(time.monotonic() - start, 2)
         summary = {
             k: getattr(report, k)
-            for k in ("documents", "pages_ok", "pages_failed", "pages_skipped", "inputs_failed")
+            for k in (
+                "documents",
+                "pages_ok",
+                "pages_failed",
+                "pages_skipped",
+                "pages_excluded",
+                "inputs_failed",
+            )
         }
         status = "interrupted" if report.interrupted else "partial" if report.failed else "ok"
         catalog.finish_batch(batch_id, status, summary)
@@ -295,10 +302,18 @@ class _BatchRunner:
         self, state: _DocState, page: SourcePage, sha: str, key: str, result: PageOcrResult
     ) -> None:
         text_rel: str | None = None
+        reason = result.error
+        status = "ok" if result.ok else "skipped" if result.skipped else "failed"
         if result.ok:
             text_rel = f"{state.folder}/pages/{page.number:04d}.txt"
             atomic_write_text(self.archive / text_rel, result.text)
             self.report.pages_ok += 1
+            if result.word_count == 0:
+                reason = "no text found (a blank page?)"
+                self.report.warnings.append(f"{_page_label(page)}: {reason}")
+        elif result.skipped:
+            self.report.pages_excluded += 1
+            self.report.warnings.append(f"{_page_label(page)}: {reason}")
         else:
             self.report.pages_failed += 1
             self.report.failures.append((_page_label(page), result.error or "unknown error"))
@@ -307,8 +322,8 @@ class _BatchRunner:
             str(page.path),
             state.source.name,
             page.number,
-            "ok" if result.ok else "failed",
-            result.error,
+            status,
+            reason,
             result.confidence,
             text_rel,
             result.dpi_assumed,
@@ -337,7 +352,7 @@ class _BatchRunner:
         pdf_rel = f"{state.folder}/{DOCUMENT_PDF}"
         doc_pdf = self.archive / pdf_rel
         ok_pages = [p for p in pages if p.status == "ok"]
-        failed = [p for p in pages if p.status != "ok"]
+        failed = [p for p in pages if p.status == "failed"]
         pdf_present = row is not None and row["pdf_path"] and doc_pdf.is_file()
         if ok_pages and (state.changed or not pdf_present):
             sources = [self._page_pdf_source(p, doc_pdf) for p in ok_pages]
@@ -345,7 +360,7 @@ class _BatchRunner:
             self.catalog.set_pdf_pages(
                 doc_id,
                 [(p.number, i) for i, p in enumerate(ok_pages, start=1)]
-                + [(p.number, None) for p in failed],
+                + [(p.number, None) for p in pages if p.status != "ok"],
             )
             status = "partial" if failed else "ok"
             error = f"{len(failed)} page(s) failed" if failed else None

@@ -266,7 +266,13 @@ class Catalog:
         batch_id: int,
     ) -> None:
         """Record a page's OCR result (or failure) in one transaction; replaces an older record."""
-        status = PageStatus.OK if result.ok else PageStatus.FAILED
+        status = (
+            PageStatus.OK
+            if result.ok
+            else PageStatus.SKIPPED
+            if result.skipped
+            else PageStatus.FAILED
+        )
         with self.transaction() as db:
             db.execute(
                 """INSERT INTO pages (document_id, number, source_path, frame, sha256, page_key,

@@ -25,6 +25,13 @@ class OutputType(StrEnum):
     PDF = "pdf"
 
 
+class PdfWithText(StrEnum):
+    """What to do with a PDF page that already has text (born-digital or OCRed before)."""
+
+    REDO = "redo"  # rasterize the page and OCR it like a scan (a uniform PDF/A and text)
+    SKIP = "skip"  # leave it out; recorded as skipped with the reason
+
+
 @dataclass(frozen=True)
 class OcrSettings:
     """Tesseract settings; every field here changes the OCR result, so it is in the page key."""
@@ -66,6 +73,9 @@ class IngestSettings:
     max_dpi: int = 2400
     pipeline: str = "default"
     index_batch_pages: int = 200  # pages per index commit
+    # Larger images are refused (decompression bombs); an A3 page at 600 dpi is 70 MP.
+    max_image_megapixels: float = 250.0
+    pdf_with_text: PdfWithText = field(default_factory=lambda: PdfWithText.REDO)
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,8 @@ def _coerce(value: Any, typ: Any, where: str) -> Any:
             return tuple(value)
         if t == "OutputType":
             return OutputType(value)
+        if t == "PdfWithText":
+            return PdfWithText(value)
         if t in ("Path", "Path | None"):
             return None if value in (None, "") and t != "Path" else Path(str(value)).expanduser()
         if t == "str":

@@ -57,6 +57,10 @@ class InputFileError(ArkhivError):
         self.path = str(path)
 
 
+class PageHasTextError(InputFileError):
+    """A PDF page that already has a text layer (born-digital, or OCRed before)."""
+
+
 class ToolError(ArkhivError):
     """An external program failed: it exited non-zero, timed out or wrote no output."""
 

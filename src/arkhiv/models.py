@@ -22,6 +22,7 @@ class PageStatus(StrEnum):
     PENDING = "pending"
     OK = "ok"
     FAILED = "failed"
+    SKIPPED = "skipped"  # deliberately not OCRed (e.g. a PDF page with text, by setting)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class PageOcrResult:
     seconds: float = 0.0
     error: str | None = None
     transient: bool = False  # a failure that may pass on a retry (tool crash, timeout, I/O)
+    skipped: bool = False  # not OCRed on purpose; `error` says why
 
 
 @dataclass
@@ -92,6 +94,7 @@ class BatchReport:
     pages_ok: int = 0
     pages_failed: int = 0
     pages_skipped: int = 0  # already in the catalog with the same content and settings
+    pages_excluded: int = 0  # not OCRed on purpose (a PDF page with text, by setting)
     inputs_failed: int = 0  # files that could not be read at all
     seconds: float = 0.0
     pages: list[PageReport] = field(default_factory=list)

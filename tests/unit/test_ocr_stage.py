@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from arkhiv.api import page_key
-from arkhiv.config import IngestSettings, OcrSettings, PdfSettings, Pipeline
-from arkhiv.errors import InputFileError, MissingDependencyError, ToolError
+from arkhiv.config import IngestSettings, OcrSettings, PdfSettings, PdfWithText, Pipeline
+from arkhiv.errors import InputFileError, MissingDependencyError, PageHasTextError, ToolError
 from arkhiv.pipeline import ocr as ocr_stage
 from arkhiv.pipeline.ocr import PageTask, clean_text, load_cached, prepare_input
 from arkhiv.tools.ocrmypdf import OcrPageStats
@@ -157,3 +158,63 @@ def test_page_key_depends_on_content_frame_and_ocr_settings() -> None:
     # The timeout does not change OCR output: same key.
     slow = Pipeline(ocr=OcrSettings(page_timeout=5.0))
     assert base == page_key("abc", None, slow)
+
+
+def test_exif_rotated_jpeg_is_turned_upright(tmp_path: Path) -> None:
+    src = tmp_path / "телефон.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display": the pixels are stored on their side
+    Image.new("L", (200, 100), 255).save(src, exif=exif, dpi=(300, 300))
+    path, _, _ = prepare_input(_task(tmp_path, src), tmp_path)
+    assert path != src
+    with Image.open(path) as im:
+        assert im.size == (100, 200)
+
+
+def test_image_above_the_size_limit_is_refused_before_decoding(tmp_path: Path) -> None:
+    src = tmp_path / "величезний.png"
+    Image.new("1", (20000, 20000), 1).save(src)
+    with pytest.raises(InputFileError) as info:
+        prepare_input(_task(tmp_path, src), tmp_path)
+    assert info.value.message == (
+        "image too large to process safely: 20000 x 20000 px = 400 megapixels, above the "
+        "limit of 250 ([ingest] max_image_megapixels)"
+    )
+
+
+def _text_layer_ocr(calls: list[bool]):  # type: ignore[no-untyped-def]
+    def fake(src: Path, out_pdf: Path, sidecar: Path, stats: Path, **kw: object) -> OcrPageStats:
+        calls.append(bool(kw["force"]))
+        if not kw["force"]:
+            raise PageHasTextError(src, "the page already has a text layer (a born-digital PDF)")
+        out_pdf.write_bytes(b"%PDF-1.7 fake")
+        sidecar.write_text("Архівні дані\n", encoding="utf-8")
+        return OcrPageStats(words=2, confidence=95.0, ocr_seconds=0.1)
+
+    return fake
+
+
+def test_page_with_text_is_redone_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[bool] = []
+    monkeypatch.setattr(ocr_stage, "ocr_to_pdf", _text_layer_ocr(calls))
+    result = ocr_stage.ocr_page(_task(tmp_path, _page(tmp_path)), tmp_path / "work")
+    assert calls == [False, True]
+    assert result.ok and result.text == "Архівні дані\n"
+
+
+def test_page_with_text_is_skipped_by_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[bool] = []
+    monkeypatch.setattr(ocr_stage, "ocr_to_pdf", _text_layer_ocr(calls))
+    task = _task(tmp_path, _page(tmp_path))
+    task = replace(task, ingest=IngestSettings(pdf_with_text=PdfWithText.SKIP))
+    result = ocr_stage.ocr_page(task, tmp_path / "work")
+    assert calls == [False]
+    assert (result.ok, result.skipped) == (False, True)
+    assert result.error == (
+        "the page already has a text layer (a born-digital PDF); not OCRed "
+        "([ingest] pdf_with_text = skip)"
+    )

@@ -24,6 +24,14 @@ QUIET_SUFFIXES = frozenset(
 # Names that scanners and copy tools use while a file is still being written.
 _TEMP_NAME = re.compile(r"(^\.|^~\$|\.(part|filepart|partial|crdownload|tmp)$)", re.IGNORECASE)
 _DIGITS = re.compile(r"(\d+)")
+EMPTY_REASON = "the file is empty (0 bytes); copy it again from the scanner"
+
+
+def _is_empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False  # the page stage reports why it cannot be read
 
 
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
@@ -91,6 +99,8 @@ def discover(root: Path) -> tuple[list[DocumentSource], list[SkippedInput]]:
     docs: list[DocumentSource] = []
     skipped: list[SkippedInput] = []
     if root.is_file():
+        if _is_empty(root):
+            return [], [SkippedInput(root, EMPTY_REASON)]
         doc, skip = _file_document(root)
         docs.extend([doc] if doc else [])
         skipped.extend([skip] if skip else [])
@@ -101,6 +111,9 @@ def discover(root: Path) -> tuple[list[DocumentSource], list[SkippedInput]]:
             path = folder / name
             suffix = path.suffix.lower()
             if is_temporary_name(name) or suffix in QUIET_SUFFIXES or not path.is_file():
+                continue
+            if _is_empty(path):
+                skipped.append(SkippedInput(path, EMPTY_REASON))
                 continue
             if suffix in TIFF_SUFFIXES and tiff_frame_count(path) > 1:
                 doc, skip = _file_document(path)

@@ -9,16 +9,23 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import time
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-from arkhiv.config import IngestSettings, OcrSettings, PdfSettings
-from arkhiv.errors import ArkhivError, InputFileError, MissingDependencyError, ToolError
+from arkhiv.config import IngestSettings, OcrSettings, PdfSettings, PdfWithText
+from arkhiv.errors import (
+    ArkhivError,
+    InputFileError,
+    MissingDependencyError,
+    PageHasTextError,
+    ToolError,
+)
 from arkhiv.fsutil import atomic_path, atomic_write_text
 from arkhiv.models import PageOcrResult
 from arkhiv.tools.ocrmypdf import ocr_to_pdf
@@ -99,31 +106,61 @@ def _convert_for_ocr(im: Image.Image, dst: Path, dpi: float) -> None:
         im.save(dst, format="PNG", dpi=(dpi, dpi))
 
 
+def _check_size(im: Image.Image, task: PageTask) -> None:
+    """Refuse images larger than the setting before decoding them (decompression bombs)."""
+    limit = task.ingest.max_image_megapixels
+    width, height = im.size
+    if width * height > limit * 1e6:
+        raise InputFileError(
+            task.source,
+            f"image too large to process safely: {width} x {height} px = "
+            f"{width * height / 1e6:.0f} megapixels, above the limit of {limit:g} "
+            "([ingest] max_image_megapixels)",
+        )
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says (cameras and phones store it that way)."""
+    try:
+        orientation = im.getexif().get(0x0112, 1)
+    except Exception:
+        return im
+    return ImageOps.exif_transpose(im) if orientation not in (0, 1) else im
+
+
+def _pdf_page(task: PageTask, work: Path) -> Path:
+    import pikepdf
+
+    single = work / "page.pdf"
+    try:
+        with pikepdf.open(task.source) as src, pikepdf.new() as out:
+            out.pages.append(src.pages[task.frame or 0])
+            out.save(single)
+    except pikepdf.PasswordError as e:
+        raise InputFileError(task.source, "the PDF is encrypted; decrypt it first") from e
+    except (pikepdf.PdfError, IndexError) as e:
+        raise InputFileError(task.source, f"cannot read page {(task.frame or 0) + 1}: {e}") from e
+    return single
+
+
 def prepare_input(task: PageTask, work: Path) -> tuple[Path, float, bool]:
     """The file handed to OCRmyPDF for this page, its DPI, and whether the DPI was assumed."""
     if task.source.suffix.lower() == ".pdf":
-        import pikepdf
-
-        single = work / "page.pdf"
-        try:
-            with pikepdf.open(task.source) as src, pikepdf.new() as out:
-                out.pages.append(src.pages[task.frame or 0])
-                out.save(single)
-        except pikepdf.PasswordError as e:
-            raise InputFileError(task.source, "the PDF is encrypted; decrypt it first") from e
-        except (pikepdf.PdfError, IndexError) as e:
-            raise InputFileError(
-                task.source, f"cannot read page {(task.frame or 0) + 1}: {e}"
-            ) from e
-        return single, 0.0, False
+        return _pdf_page(task, work), 0.0, False
+    # Pillow's own bomb check would stop at 178 MP with a warning below that; arkhiv checks
+    # the header against its setting instead (one process per page: the global is ours).
+    Image.MAX_IMAGE_PIXELS = None
     try:
-        with Image.open(task.source) as im:
+        with Image.open(task.source) as opened:
             if task.frame is not None:
-                im.seek(task.frame)
-            im.load()  # decode now: a truncated or corrupt file fails here, with its reason
-            recorded = _image_dpi(im, task.ingest)
+                opened.seek(task.frame)
+            _check_size(opened, task)
+            opened.load()  # decode now: a truncated or corrupt file fails here, with its reason
+            recorded = _image_dpi(opened, task.ingest)
             dpi = recorded or float(task.ingest.default_dpi)
-            if task.frame is None and im.format in _DIRECT_FORMATS and im.mode in _DIRECT_MODES:
+            im = _upright(opened)
+            as_is = im is opened and im.format in _DIRECT_FORMATS and im.mode in _DIRECT_MODES
+            if task.frame is None and as_is:
                 return task.source, dpi, recorded is None
             converted = work / ("frame.tif" if im.mode == "1" else "frame.png")
             _convert_for_ocr(im, converted, dpi)
@@ -139,69 +176,84 @@ def prepare_input(task: PageTask, work: Path) -> tuple[Path, float, bool]:
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         where = f" (frame {task.frame + 1})" if task.frame is not None else ""
         raise InputFileError(task.source, f"cannot decode the image{where}: {e}") from e
-    except Image.DecompressionBombError as e:
-        raise InputFileError(task.source, f"image too large to process safely: {e}") from e
+
+
+def _ocr(task: PageTask, src: Path, dpi: float, assumed: bool, work: Path) -> PageOcrResult:
+    """OCRmyPDF on the prepared page; results go to the page cache atomically."""
+    pdf_path, txt_path, meta_path = cache_paths(task.cache_dir, task.page_key)
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    force = False
+    while True:
+        try:
+            with atomic_path(pdf_path) as tmp_pdf, atomic_path(txt_path) as tmp_txt:
+                stats = ocr_to_pdf(
+                    src,
+                    tmp_pdf,
+                    tmp_txt,
+                    work / "stats.json",
+                    ocr=task.ocr,
+                    pdf=task.pdf,
+                    image_dpi=int(dpi) if assumed else None,
+                    max_megapixels=task.ingest.max_image_megapixels,
+                    force=force,
+                )
+                text = clean_text(tmp_txt.read_text(encoding="utf-8"))
+                tmp_txt.write_text(text, encoding="utf-8")
+            break
+        except PageHasTextError as e:
+            if force:  # OCRmyPDF's force mode never reports prior text; never loop
+                raise
+            if task.ingest.pdf_with_text is PdfWithText.SKIP:
+                return PageOcrResult(
+                    page_key=task.page_key,
+                    ok=False,
+                    skipped=True,
+                    error=f"{e.message}; not OCRed ([ingest] pdf_with_text = skip)",
+                )
+            force = True  # redo: rasterize and OCR it like a scan
+    result = PageOcrResult(
+        page_key=task.page_key,
+        ok=True,
+        text=text,
+        confidence=stats.confidence,
+        word_count=stats.words,
+        dpi=dpi or None,
+        dpi_assumed=assumed,
+    )
+    meta = asdict(result)
+    meta.pop("text")
+    atomic_write_text(meta_path, json.dumps(meta, ensure_ascii=False))  # last: marks it done
+    return result
 
 
 def ocr_page(task: PageTask, tmp_root: Path) -> PageOcrResult:
-    """OCR one page into the page cache and return its result (failures are results too)."""
-    pdf_path, txt_path, meta_path = cache_paths(task.cache_dir, task.page_key)
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    """OCR one page into the page cache and return its result (failures are results too).
+
+    Failures are not cached: the next run tries them again.
+    """
     start = time.monotonic()
     work = tmp_root / task.page_key
-    work.mkdir(parents=True, exist_ok=True)
     result: PageOcrResult
     try:
+        work.mkdir(parents=True, exist_ok=True)
         src, dpi, assumed = prepare_input(task, work)
-        with atomic_path(pdf_path) as tmp_pdf, atomic_path(txt_path) as tmp_txt:
-            stats = ocr_to_pdf(
-                src,
-                tmp_pdf,
-                tmp_txt,
-                work / "stats.json",
-                ocr=task.ocr,
-                pdf=task.pdf,
-                image_dpi=int(dpi) if assumed else None,
-            )
-            text = clean_text(tmp_txt.read_text(encoding="utf-8"))
-            tmp_txt.write_text(text, encoding="utf-8")
-        result = PageOcrResult(
-            page_key=task.page_key,
-            ok=True,
-            text=text,
-            confidence=stats.confidence,
-            word_count=stats.words,
-            dpi=dpi or None,
-            dpi_assumed=assumed,
-            seconds=round(time.monotonic() - start, 3),
-        )
+        result = _ocr(task, src, dpi, assumed, work)
     except MissingDependencyError:
         raise
     except ArkhivError as e:
         result = PageOcrResult(
-            page_key=task.page_key,
-            ok=False,
-            error=e.message,
-            seconds=round(time.monotonic() - start, 3),
-            transient=isinstance(e, ToolError),
+            page_key=task.page_key, ok=False, error=e.message, transient=isinstance(e, ToolError)
         )
     except OSError as e:  # a full disk or a locked file while writing the result
         result = PageOcrResult(
             page_key=task.page_key,
             ok=False,
-            error=f"cannot write the result: {e}",
-            seconds=round(time.monotonic() - start, 3),
+            error=f"cannot write the result: {e.strerror or e}",
             transient=True,
         )
     finally:
-        for p in sorted(work.rglob("*"), reverse=True):
-            p.rmdir() if p.is_dir() else p.unlink()
-        work.rmdir()
-    if result.ok:  # failures are not cached: the next run tries them again
-        meta = asdict(result)
-        meta.pop("text")
-        atomic_write_text(meta_path, json.dumps(meta, ensure_ascii=False))
-    return result
+        shutil.rmtree(work, ignore_errors=True)
+    return replace(result, seconds=round(time.monotonic() - start, 3))
 
 
 def worker_init() -> None:

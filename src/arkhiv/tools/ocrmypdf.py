@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from arkhiv.config import OcrSettings, PdfSettings
-from arkhiv.errors import InputFileError, MissingDependencyError, ToolError
+from arkhiv.errors import InputFileError, MissingDependencyError, PageHasTextError, ToolError
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +33,15 @@ def ocr_to_pdf(
     ocr: OcrSettings,
     pdf: PdfSettings,
     image_dpi: int | None,
+    max_megapixels: float | None = None,
+    force: bool = False,
 ) -> OcrPageStats:
     """OCR one single-page image or PDF into a searchable PDF plus Tesseract's own text.
 
-    Raises InputFileError for a file OCRmyPDF cannot use, ToolError when Tesseract or
-    Ghostscript fail or time out, MissingDependencyError when a program is missing.
+    `force`: rasterize the page and OCR it even when it already has text (OCRmyPDF's force
+    mode). Raises PageHasTextError for such a page without `force`, InputFileError for a file
+    OCRmyPDF cannot use, ToolError when Tesseract or Ghostscript fail or time out,
+    MissingDependencyError when a program is missing.
     """
     import ocrmypdf
     from ocrmypdf import exceptions as ox
@@ -62,6 +66,10 @@ def ocr_to_pdf(
         kwargs["tesseract_pagesegmode"] = ocr.psm
     if image_dpi is not None:
         kwargs["image_dpi"] = image_dpi
+    if max_megapixels is not None:
+        kwargs["max_image_mpixels"] = max_megapixels
+    if force:
+        kwargs["mode"] = "force"
     try:
         ocrmypdf.ocr(src, out_pdf, **kwargs)  # type: ignore[call-overload]
     except ox.MissingDependencyError as e:
@@ -71,10 +79,8 @@ def ocr_to_pdf(
     except ox.EncryptedPdfError as e:
         raise InputFileError(src, "the PDF is encrypted; decrypt it first (qpdf --decrypt)") from e
     except ox.PriorOcrFoundError as e:
-        raise InputFileError(
-            src,
-            "the page already has a text layer (a born-digital or OCRed PDF); "
-            "arkhiv does not OCR such pages yet",
+        raise PageHasTextError(
+            src, "the page already has a text layer (a born-digital or OCRed PDF)"
         ) from e
     except (ox.UnsupportedImageFormatError, ox.DpiError, ox.InputFileError) as e:
         raise InputFileError(src, f"OCRmyPDF cannot use this page: {e}") from e
