@@ -39,6 +39,7 @@ from arkhiv.pipeline.pdf import assemble_document
 from arkhiv.search import PageIndex, PageRecord
 
 if TYPE_CHECKING:
+    from arkhiv.fixity import CheckReport
     from arkhiv.inbox import WatchSummary
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,9 @@ def _ingest_locked(
     archive = settings.archive
     catalog = Catalog.open(archive, create=True)
     try:
-        index = PageIndex.open(archive, create=True)
+        # A new index only for an archive that never had one: a deleted or damaged index of
+        # an archive with pages is reported (run `arkhiv reindex`), never silently replaced.
+        index = PageIndex.open(archive, create=not catalog.has_indexed_pages())
         # Leftovers of a killed run: temp files (never visible as outputs) and work folders.
         remove_stale_temps(archive)
         shutil.rmtree(archive / TMP_DIR, ignore_errors=True)
@@ -448,16 +451,28 @@ def reindex(archive: Path) -> int:
 def _reindex_locked(archive: Path) -> int:
     catalog = Catalog.open(archive, create=False)
     try:
-        index = PageIndex.open(archive, create=True)
-        rows = list(catalog.all_ok_pages())
-        index.write_pages(_index_record(r) for r in rows)
-        catalog.mark_indexed([(r["id"], r["page_key"]) for r in rows])
-        return len(rows)
+        written: list[tuple[int, str]] = []
+
+        def records() -> Iterator[PageRecord]:  # streamed: page texts are not all held at once
+            for row in catalog.all_ok_pages():
+                written.append((row["id"], row["page_key"]))
+                yield _index_record(row)
+
+        count = PageIndex.rebuild(archive, records())
+        catalog.mark_indexed(written)
+        return count
     finally:
         catalog.close()
 
 
 doctor = doctor_mod.run_checks
+
+
+def check(archive: Path, *, progress: ProgressFn = _noop) -> CheckReport:
+    """Fixity and consistency: originals and outputs re-hashed, catalog, files and index agree."""
+    from arkhiv.fixity import check_archive
+
+    return check_archive(archive, progress)
 
 
 def watch(

@@ -384,6 +384,11 @@ class Catalog:
                     (dst, len(src) + 1, src, len(src) + 1, src + "/"),
                 )
 
+    def has_indexed_pages(self) -> bool:
+        """True once any page was written to the search index."""
+        row = self.db.execute("SELECT 1 FROM pages WHERE indexed_key IS NOT NULL LIMIT 1")
+        return row.fetchone() is not None
+
     def has_ok_page_with_sha(self, sha: str) -> bool:
         """True when a page with this content is already in the catalog, OCRed."""
         row = self.db.execute(

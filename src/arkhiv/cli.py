@@ -175,8 +175,9 @@ def ingest(
 class _ProgressBar:
     """A rich progress bar fed by api.ingest's progress events."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, label: str = "OCR") -> None:
         self.enabled = enabled
+        self.label = label
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -201,7 +202,9 @@ class _ProgressBar:
         if not self.enabled:
             return
         if event == "start":
-            self.task = self.progress.add_task("OCR", total=float(str(info["pages"])), rate="-")
+            self.task = self.progress.add_task(
+                self.label, total=float(str(info["pages"])), rate="-"
+            )
         elif event == "page" and self.task is not None:
             self.progress.advance(self.task)
             speed = self.progress.tasks[0].speed
@@ -343,12 +346,48 @@ def watch(
         raise typer.Exit(int(ExitCode.PARTIAL))
 
 
+@app.command(
+    epilog="Examples:\n\n  arkhiv check --archive ./archive\n\n"
+    "  arkhiv check --json   (for monitoring: exit 1 and the list when anything differs)\n\n"
+    + EXIT_CODES
+)
+@_handle_errors
+def check(
+    archive: ArchiveOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Re-hash originals and outputs against the sha256 recorded at ingest and check that the
+    catalog, the files and the index agree. Exit 1 when anything differs."""
+    from dataclasses import asdict
+
+    settings = _settings(config, archive)
+    with _ProgressBar(not quiet and not json_out and sys.stderr.isatty(), "hashing") as bar:
+        result = api.check(settings.archive, progress=bar.update)
+    if json_out:
+        data = {**asdict(result), "ok": result.ok}
+        out.print(json.dumps(data, ensure_ascii=False, indent=2), markup=False)
+    else:
+        out.print(
+            f"checked {result.originals} original(s), {result.documents} document(s), "
+            f"{result.text_files} text file(s), {result.indexed_pages} indexed page(s)"
+        )
+        for p in result.problems:
+            err.print(escape(f"DIFFERS {p.kind}: {p.path}: {p.detail}"))
+        out.print("all as recorded" if result.ok else f"{len(result.problems)} difference(s)")
+    if not result.ok:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
 @app.command(epilog="Examples:\n\n  arkhiv reindex --archive ./archive\n\n" + EXIT_CODES)
 @_handle_errors
 def reindex(
     archive: ArchiveOpt = None, config: ConfigOpt = None, verbose: VerboseOpt = False
 ) -> None:
-    """Rebuild the full-text index from the catalog (the index is derived data)."""
+    """Rebuild the full-text index from the catalog (the index is derived data), atomically:
+    searches use the old index until the new one is complete."""
     settings = _settings(config, archive)
     count = api.reindex(settings.archive)
     out.print(f"indexed {count} page(s) from the catalog")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ from whoosh.qparser import QueryParser
 from whoosh.query import Query
 
 from arkhiv.errors import QueryError, SearchIndexError
+from arkhiv.fsutil import fsync_dir
 from arkhiv.models import Hit
 from arkhiv.search.analyzer import analyzer
 
@@ -34,6 +37,42 @@ class PageRecord:
     pdf_path: str | None
     text_path: str | None
     pdf_page: int | None
+
+
+def _new_generation(archive: Path) -> Path:
+    """A new, empty folder `index-N` for an index generation."""
+    numbers = [
+        int(p.name.rsplit("-", 1)[1])
+        for p in archive.glob(f"{INDEX_DIR}-*")
+        if p.name.rsplit("-", 1)[1].isdigit()
+    ]
+    path = archive / f"{INDEX_DIR}-{max(numbers, default=0) + 1}"
+    path.mkdir(parents=True)
+    return path
+
+
+_PREVIOUS = ".index-previous"
+
+
+def _previous_target(archive: Path) -> str:
+    try:
+        return (archive / _PREVIOUS).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def _point_index_at(archive: Path, generation: Path) -> None:
+    """Make `archive/index` point at `generation` in one atomic rename."""
+    link = archive / INDEX_DIR
+    if link.is_symlink():
+        (archive / _PREVIOUS).write_text(os.readlink(link), encoding="utf-8")
+    elif link.is_dir():  # the first layout kept the index in the folder itself
+        os.rename(link, archive / f"{INDEX_DIR}-0")
+    tmp = archive / f".{INDEX_DIR}-link-tmp"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(generation.name)
+    os.replace(tmp, link)
+    fsync_dir(archive)
 
 
 def page_id(document_id: int, number: int) -> str:
@@ -73,22 +112,43 @@ class PageIndex:
 
     @classmethod
     def open(cls, archive: Path, *, create: bool) -> PageIndex:
+        """Open the archive's index; with `create`, make an empty one where there is none.
+
+        `archive/index` is a symlink to the current generation (`index-N`), so a rebuild can
+        replace it in one atomic rename while readers keep using the old one.
+        """
         path = archive / INDEX_DIR
+        hint = "rebuild it from the catalog: arkhiv reindex --archive " + str(archive)
         try:
             if index.exists_in(str(path)):
                 return cls(index.open_dir(str(path)), path)
         except Exception as e:
             raise SearchIndexError(
-                f"{path}: the search index is damaged ({type(e).__name__}: {e})",
-                hint="rebuild it from the catalog: arkhiv reindex --archive " + str(archive),
+                f"{path}: the search index is damaged ({type(e).__name__}: {e})", hint=hint
             ) from e
         if not create:
-            raise SearchIndexError(
-                f"{path}: no search index",
-                hint="rebuild it from the catalog: arkhiv reindex --archive " + str(archive),
-            )
-        path.mkdir(parents=True, exist_ok=True)
-        return cls(index.create_in(str(path), schema()), path)
+            raise SearchIndexError(f"{path}: no search index", hint=hint)
+        if path.is_dir() and not path.is_symlink() and any(path.iterdir()):
+            raise SearchIndexError(f"{path}: not a search index", hint=hint)
+        generation = _new_generation(archive)
+        ix = index.create_in(str(generation), schema())
+        _point_index_at(archive, generation)
+        return cls(ix, path)
+
+    @classmethod
+    def rebuild(cls, archive: Path, records: Iterable[PageRecord]) -> int:
+        """Build a new index from `records` beside the current one, then switch to it
+        atomically; searches use the old index until then. Returns the pages written."""
+        generation = _new_generation(archive)
+        new = cls(index.create_in(str(generation), schema()), generation)
+        count = new.write_pages(records)
+        _point_index_at(archive, generation)
+        # Keep the previous generation (a search may still be reading it); drop older ones.
+        current = {generation.name, _previous_target(archive)}
+        for old in archive.glob(f"{INDEX_DIR}-*"):
+            if old.name not in current and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+        return count
 
     def write_pages(self, records: Iterable[PageRecord]) -> int:
         """Add or replace pages in one commit; returns how many were written."""

@@ -1,0 +1,152 @@
+"""`arkhiv check` finds every kind of difference; `arkhiv reindex` rebuilds atomically."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from arkhiv import api
+from arkhiv.cli import app
+from arkhiv.config import load_pipeline, load_settings
+from arkhiv.errors import SearchIndexError
+from arkhiv.search import PageIndex
+from tests.conftest import SAMPLES
+
+pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of the multi-page TIFF sample, ingested once; tests work on copies."""
+    root = tmp_path_factory.mktemp("pristine")
+    scans = root / "scans"
+    scans.mkdir()
+    shutil.copy(SAMPLES / "наказ_1937.tif", scans / "наказ_1937.tif")
+    settings = load_settings(env={}, overrides={"": {"archive": root / "a"}, "ingest": {"jobs": 2}})
+    assert api.ingest(scans, settings, load_pipeline("default", settings)).pages_ok == 2
+    return root
+
+
+@pytest.fixture
+def archive(pristine: Path, tmp_path: Path) -> Iterator[Path]:
+    """A copy of the archive whose originals are in this test's folder too."""
+    shutil.copytree(pristine, tmp_path / "w", symlinks=True)
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "w" / "a" / "catalog.sqlite")
+    with db:
+        for table in ("pages", "documents"):
+            db.execute(
+                f"UPDATE {table} SET source_path = replace(source_path, ?, ?)",
+                (str(pristine), str(tmp_path / "w")),
+            )
+    db.close()
+    yield tmp_path / "w" / "a"
+
+
+def _check(archive: Path) -> tuple[int, dict[str, object]]:
+    result = runner.invoke(app, ["check", "--archive", str(archive), "--json"])
+    return result.exit_code, json.loads(result.output)
+
+
+def _kinds(data: dict[str, object]) -> list[str]:
+    return [p["kind"] for p in data["problems"]]  # type: ignore[attr-defined, index]
+
+
+def test_untouched_archive_checks_clean(archive: Path) -> None:
+    code, data = _check(archive)
+    assert (code, data["ok"], data["originals"], data["indexed_pages"]) == (0, True, 1, 2)
+
+
+def test_changed_original_pdf_and_text_are_reported(archive: Path) -> None:
+    original = archive.parent / "scans" / "наказ_1937.tif"
+    original.write_bytes(original.read_bytes() + b"\0")
+    pdf = next(archive.glob("documents/*/document.pdf"))
+    pdf.write_bytes(pdf.read_bytes() + b"\n% tampered")
+    text = next(archive.glob("documents/*/pages/0002.txt"))
+    text.write_text("інший текст", encoding="utf-8")
+    code, data = _check(archive)
+    assert code == 1
+    assert sorted(_kinds(data)) == ["original-changed", "pdf-changed", "text-changed"]
+
+
+def test_missing_original_and_text_are_reported(archive: Path) -> None:
+    (archive.parent / "scans" / "наказ_1937.tif").unlink()
+    next(archive.glob("documents/*/pages/0001.txt")).unlink()
+    code, data = _check(archive)
+    assert code == 1
+    assert sorted(_kinds(data)) == ["original-missing", "text-missing"]
+    plain = runner.invoke(app, ["check", "--archive", str(archive)])
+    assert "DIFFERS original-missing: " in plain.output
+    assert "2 difference(s)" in plain.output
+
+
+def test_deleted_index_is_detected_and_rebuilt(archive: Path) -> None:
+    shutil.rmtree(archive / "index", ignore_errors=True)
+    (archive / "index").unlink(missing_ok=True)
+    code, data = _check(archive)
+    assert code == 1 and _kinds(data) == ["index-unusable"]
+    found = runner.invoke(app, ["search", "наказ", "--archive", str(archive)])
+    assert found.exit_code == 4
+    assert "no search index" in found.output and "arkhiv reindex --archive" in found.output
+    # An ingest does not silently start an empty index either.
+    settings = load_settings(env={}, overrides={"": {"archive": archive}})
+    with pytest.raises(SearchIndexError, match="no search index"):
+        api.ingest(archive.parent / "scans", settings, load_pipeline("default", settings))
+    assert api.reindex(archive) == 2
+    assert api.search(archive, "наказ").total >= 1
+    assert _check(archive)[0] == 0
+
+
+def test_damaged_index_gives_a_message_that_says_to_reindex(archive: Path) -> None:
+    for toc in (archive / "index").glob("*.toc"):
+        toc.write_bytes(b"garbage")
+    result = runner.invoke(app, ["search", "наказ", "--archive", str(archive)])
+    assert result.exit_code == 4
+    assert "the search index is damaged" in result.output
+    assert "arkhiv reindex --archive" in result.output
+    assert "Traceback" not in result.output
+    assert runner.invoke(app, ["reindex", "--archive", str(archive)]).exit_code == 0
+    assert api.search(archive, "наказ").total >= 1
+
+
+def test_stale_and_extra_index_entries_are_reported(archive: Path) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(archive / "catalog.sqlite")
+    with db:
+        db.execute("UPDATE pages SET page_key = 'changed' WHERE number = 1")
+        db.execute("DELETE FROM pages WHERE number = 2")
+    db.close()
+    code, data = _check(archive)
+    assert code == 1
+    assert sorted(_kinds(data)) == ["index-extra-page", "index-stale-page", "pdf-pages"]
+
+
+def test_search_uses_the_old_index_until_the_new_one_is_complete(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+    real_write = PageIndex.write_pages
+
+    def write_and_search(self: PageIndex, records: object) -> int:
+        count = real_write(self, records)  # type: ignore[arg-type]
+        # The new generation is written but not yet switched to: searches see the old one.
+        seen.append(api.search(archive, "наказ").total)
+        return count
+
+    before = api.search(archive, "наказ").total
+    monkeypatch.setattr(PageIndex, "write_pages", write_and_search)
+    assert api.reindex(archive) == 2
+    assert seen == [before]
+    assert sorted(p.name for p in archive.glob("index-*")) == ["index-1", "index-2"]
+    assert (archive / "index").resolve().name == "index-2"
+    monkeypatch.undo()
+    api.reindex(archive)  # a third generation: the oldest is removed, the previous kept
+    assert sorted(p.name for p in archive.glob("index-*")) == ["index-2", "index-3"]
