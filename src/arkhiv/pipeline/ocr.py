@@ -134,7 +134,19 @@ def _pdf_page(task: PageTask, work: Path) -> Path:
     single = work / "page.pdf"
     try:
         with pikepdf.open(task.source) as src, pikepdf.new() as out:
-            out.pages.append(src.pages[task.frame or 0])
+            page = src.pages[task.frame or 0]
+            # OCRmyPDF rasterizes the page at up to 400 dpi: refuse absurd page sizes first.
+            x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+            megapixels = abs(x1 - x0) / 72 * abs(y1 - y0) / 72 * 400 * 400 / 1e6
+            if megapixels > task.ingest.max_image_megapixels:
+                raise InputFileError(
+                    task.source,
+                    f"PDF page {(task.frame or 0) + 1} too large to process safely: "
+                    f"{abs(x1 - x0) / 72:.0f} x {abs(y1 - y0) / 72:.0f} inches, above the "
+                    f"limit of {task.ingest.max_image_megapixels:g} megapixels "
+                    "([ingest] max_image_megapixels)",
+                )
+            out.pages.append(page)
             out.save(single)
     except pikepdf.PasswordError as e:
         raise InputFileError(task.source, "the PDF is encrypted; decrypt it first") from e
