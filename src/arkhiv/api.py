@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from arkhiv import doctor as doctor_mod
 from arkhiv.catalog import Catalog, PageRow
 from arkhiv.config import Pipeline, Settings, ocr_key_material
-from arkhiv.errors import UsageError
+from arkhiv.errors import MissingDependencyError, UsageError
 from arkhiv.fsutil import archive_lock, atomic_write_text, remove_stale_temps, sha256_file
 from arkhiv.models import (
     BatchReport,
@@ -31,6 +31,7 @@ from arkhiv.models import (
     PageOcrResult,
     PageReport,
     SkippedInput,
+    SourceKind,
     SourcePage,
 )
 from arkhiv.pipeline import discover as discover_stage
@@ -158,6 +159,7 @@ def _ingest_locked(
             report.pages.append(PageReport(str(s.path), "", 0, "failed", s.reason))
         runner = _BatchRunner(catalog, index, settings, pipeline, report, progress, batch_id)
         runner.hashes.update(known_sha256)
+        runner.record_unusable(skipped)
         runner.run(docs, force=force, stop=stop)
         report.seconds = round(time.monotonic() - start, 2)
         summary = {
@@ -202,6 +204,24 @@ class _BatchRunner:
         self.cache_dir = self.archive / CACHE_DIR
         self.docs: dict[int, _DocState] = {}
         self.hashes: dict[Path, str] = {}  # sha256 of each source file, computed once
+
+    def record_unusable(self, inputs: list[SkippedInput]) -> None:
+        """Files discovery could not use at all get a failed document and page in the catalog,
+        so the failure is on record (and `arkhiv check` and the watcher see it)."""
+        for item in inputs:
+            kind = SourceKind.PDF if item.path.suffix.lower() == ".pdf" else SourceKind.IMAGE
+            page = SourcePage(item.path, None, 1)
+            doc_id, _ = self.catalog.upsert_document(
+                DocumentSource(item.path, item.path.name, kind, (page,)), self.batch_id
+            )
+            try:
+                sha = sha256_file(item.path)
+            except OSError:
+                sha = ""
+            self.catalog.save_page(
+                doc_id, page, sha, "", _failure("", item.reason), None, self.batch_id
+            )
+            self.catalog.set_document_pdf(doc_id, None, None, "failed", item.reason)
 
     # planning
     def _plan(self, docs: list[DocumentSource], force: bool) -> Iterator[_Planned]:
@@ -257,18 +277,22 @@ class _BatchRunner:
         (self.archive / TMP_DIR).mkdir(parents=True, exist_ok=True)
         tmp_root = Path(tempfile.mkdtemp(prefix="batch-", dir=self.archive / TMP_DIR))
         pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=worker_init)
-        inflight: dict[Future[PageOcrResult], _Planned] = {}
+        inflight: dict[Future[PageOcrResult], list[_Planned]] = {}
+        by_key: dict[str, Future[PageOcrResult]] = {}
         try:
             for item in planned:
                 if stop():
                     self.report.interrupted = True
                     break
+                if item.key in by_key:  # the same content twice in a batch: OCRed once
+                    inflight[by_key[item.key]].append(item)
+                    continue
                 cached = None if force else load_cached(self.cache_dir, item.key)
                 if cached is not None:
                     self._record_planned(item, cached)
                     continue
                 while len(inflight) >= 2 * jobs:
-                    self._drain(inflight, block=True)
+                    self._drain(inflight, by_key)
                 task = PageTask(
                     item.key,
                     item.page.path,
@@ -278,24 +302,38 @@ class _BatchRunner:
                     self.pipeline.pdf,
                     self.settings.ingest,
                 )
-                inflight[pool.submit(ocr_page, task, tmp_root)] = item
+                fut = pool.submit(ocr_page, task, tmp_root)
+                inflight[fut] = [item]
+                by_key[item.key] = fut
             while inflight:
-                self._drain(inflight, block=True)
+                self._drain(inflight, by_key)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             shutil.rmtree(tmp_root, ignore_errors=True)
         self._flush_index()
         self.progress("finish", {})
 
-    def _drain(self, inflight: dict[Future[PageOcrResult], _Planned], block: bool) -> None:
-        done, _ = wait(list(inflight), return_when=FIRST_COMPLETED, timeout=None if block else 0)
+    def _drain(
+        self,
+        inflight: dict[Future[PageOcrResult], list[_Planned]],
+        by_key: dict[str, Future[PageOcrResult]],
+    ) -> None:
+        """Wait for at least one page to finish and record it (and its same-content twins)."""
+        done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
         for fut in done:
-            item = inflight.pop(fut)
+            items = inflight.pop(fut)
+            key = items[0].key
+            by_key.pop(key, None)
             try:
                 result = fut.result()
+            except MissingDependencyError:
+                raise
             except BrokenProcessPool as e:
-                result = _failure(item.key, f"the OCR worker process died ({e})", True)
-            self._record_planned(item, result)
+                result = _failure(key, f"the OCR worker process died ({e})", True)
+            except Exception as e:
+                result = _failure(key, f"OCR failed on this page ({type(e).__name__}: {e})")
+            for item in items:
+                self._record_planned(item, result)
 
     # recording
     def _record_planned(self, item: _Planned, result: PageOcrResult) -> None:

@@ -60,3 +60,20 @@ def test_force_ocrs_again(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "a" / "catalog.sqlite")
     assert db.execute("SELECT count(*) FROM pages").fetchone()[0] == 1
     assert api.search(tmp_path / "a", "село").total == 1
+
+
+def test_same_content_twice_in_a_batch(tmp_path: Path) -> None:
+    scans = tmp_path / "in"
+    scans.mkdir()
+    for name in ("1.png", "2.png", "3.png"):
+        shutil.copy(SPRAVA / "10.png", scans / name)  # one page scanned three times
+    settings = load_settings(
+        env={}, overrides={"": {"archive": tmp_path / "a"}, "ingest": {"jobs": 2}}
+    )
+    report = api.ingest(scans, settings, load_pipeline("default", settings))
+    assert report.failures == []
+    assert report.pages_ok == 3
+    db = sqlite3.connect(tmp_path / "a" / "catalog.sqlite")
+    rows = db.execute("SELECT status, text FROM pages ORDER BY number").fetchall()
+    assert [s for s, _ in rows] == ["ok", "ok", "ok"]
+    assert len({t for _, t in rows}) == 1

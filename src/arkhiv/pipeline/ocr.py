@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import signal
+import tempfile
 import time
 import unicodedata
 from dataclasses import asdict, dataclass, replace
@@ -106,10 +107,18 @@ def _convert_for_ocr(im: Image.Image, dst: Path, dpi: float) -> None:
         im.save(dst, format="PNG", dpi=(dpi, dpi))
 
 
+MIN_PAGE_PIXELS = 16  # smaller than this on a side cannot be a scanned page
+
+
 def _check_size(im: Image.Image, task: PageTask) -> None:
-    """Refuse images larger than the setting before decoding them (decompression bombs)."""
+    """Refuse images larger than the setting before decoding them (decompression bombs), and
+    images too small to be a page."""
     limit = task.ingest.max_image_megapixels
     width, height = im.size
+    if min(width, height) < MIN_PAGE_PIXELS:
+        raise InputFileError(
+            task.source, f"image too small to be a scanned page ({width} x {height} px)"
+        )
     if width * height > limit * 1e6:
         raise InputFileError(
             task.source,
@@ -244,10 +253,10 @@ def ocr_page(task: PageTask, tmp_root: Path) -> PageOcrResult:
     Failures are not cached: the next run tries them again.
     """
     start = time.monotonic()
-    work = tmp_root / task.page_key
     result: PageOcrResult
+    # Its own folder even when two pages of a batch have the same content (the same key).
+    work = Path(tempfile.mkdtemp(prefix=task.page_key[:16] + "-", dir=tmp_root))
     try:
-        work.mkdir(parents=True, exist_ok=True)
         src, dpi, assumed = prepare_input(task, work)
         result = _ocr(task, src, dpi, assumed, work)
     except MissingDependencyError:
@@ -262,6 +271,13 @@ def ocr_page(task: PageTask, tmp_root: Path) -> PageOcrResult:
             ok=False,
             error=f"cannot write the result: {e.strerror or e}",
             transient=True,
+        )
+    except Exception as e:  # a library failing on an input it did not expect: this page only
+        log.debug("page %s failed unexpectedly", task.source, exc_info=True)
+        result = PageOcrResult(
+            page_key=task.page_key,
+            ok=False,
+            error=f"OCR failed on this page ({type(e).__name__}: {e})",
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
