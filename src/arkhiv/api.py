@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 from arkhiv import doctor as doctor_mod
 from arkhiv.catalog import Catalog, PageRow
 from arkhiv.config import Pipeline, Settings, ocr_key_material
-from arkhiv.errors import MissingDependencyError, UsageError
+from arkhiv.errors import ArkhivError, CatalogError, MissingDependencyError, UsageError
 from arkhiv.fsutil import archive_lock, atomic_write_text, remove_stale_temps, sha256_file
 from arkhiv.models import (
     BatchReport,
@@ -118,9 +119,21 @@ def ingest(
     archive = settings.archive
     start = time.monotonic()
     with archive_lock(archive):
-        return _ingest_locked(
-            sources, settings, pipeline, force, progress, stop, start, dict(known_sha256 or {})
-        )
+        try:
+            return _ingest_locked(
+                sources, settings, pipeline, force, progress, stop, start, dict(known_sha256 or {})
+            )
+        except OSError as e:  # the archive's disk is full or not writable
+            raise ArkhivError(
+                f"{archive}: cannot write to the archive: {io_reason(e)}",
+                hint="free some space (or fix the permissions) and run the same command again; "
+                "the pages already done are kept",
+            ) from e
+        except sqlite3.OperationalError as e:  # "database or disk is full", "locked"
+            raise CatalogError(
+                f"{archive}: cannot write the catalog: {e}",
+                hint="free some space and run the same command again; nothing is lost",
+            ) from e
 
 
 def _ingest_locked(
@@ -276,7 +289,12 @@ class _BatchRunner:
         planned = self._plan(docs, force)
         (self.archive / TMP_DIR).mkdir(parents=True, exist_ok=True)
         tmp_root = Path(tempfile.mkdtemp(prefix="batch-", dir=self.archive / TMP_DIR))
-        pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=worker_init)
+        pool = ProcessPoolExecutor(
+            jobs,
+            mp_context=get_context("spawn"),
+            initializer=worker_init,
+            initargs=(str(tmp_root),),  # OCRmyPDF's work folders too: removed at the next start
+        )
         inflight: dict[Future[PageOcrResult], list[_Planned]] = {}
         by_key: dict[str, Future[PageOcrResult]] = {}
         try:
@@ -397,7 +415,24 @@ class _BatchRunner:
         pdf_present = row is not None and row["pdf_path"] and doc_pdf.is_file()
         if ok_pages and (state.changed or not pdf_present):
             sources = [self._page_pdf_source(p, doc_pdf) for p in ok_pages]
-            assemble_document([s for s in sources if s is not None], doc_pdf)
+            try:
+                assemble_document([s for s in sources if s is not None], doc_pdf)
+            except OSError as e:  # e.g. a full disk: this document waits for the next run
+                reason = f"cannot write the document PDF: {io_reason(e)}"
+                self.report.failures.append((str(state.source.path), reason))
+                self.report.pages.append(
+                    PageReport(
+                        str(state.source.path),
+                        state.source.name,
+                        0,
+                        "failed",
+                        reason,
+                        transient=True,
+                    )
+                )
+                self.report.inputs_failed += 1
+                self.catalog.set_document_pdf(doc_id, None, None, "pending", reason)
+                return
             self.catalog.set_pdf_pages(
                 doc_id,
                 [(p.number, i) for i, p in enumerate(ok_pages, start=1)]
@@ -451,6 +486,13 @@ def _index_record(row: sqlite3.Row) -> PageRecord:
         text_path=row["text_path"],
         pdf_page=row["pdf_page"],
     )
+
+
+def io_reason(e: OSError) -> str:
+    """An I/O error in words, the full disk named plainly."""
+    if e.errno == errno.ENOSPC:
+        return "the disk is full (No space left on device)"
+    return e.strerror or str(e)
 
 
 def _failure(key: str, reason: str, transient: bool = False) -> PageOcrResult:

@@ -261,9 +261,15 @@ def ocr_page(task: PageTask, tmp_root: Path) -> PageOcrResult:
         result = _ocr(task, src, dpi, assumed, work)
     except MissingDependencyError:
         raise
+    except InputFileError as e:
+        result = PageOcrResult(page_key=task.page_key, ok=False, error=e.message)
     except ArkhivError as e:
+        full = _disk_full_note(tmp_root)  # tools say "Ghostscript failed" when the disk is full
         result = PageOcrResult(
-            page_key=task.page_key, ok=False, error=e.message, transient=isinstance(e, ToolError)
+            page_key=task.page_key,
+            ok=False,
+            error=f"{full}: {e.message}" if full else e.message,
+            transient=isinstance(e, ToolError) or bool(full),
         )
     except OSError as e:  # a full disk or a locked file while writing the result
         result = PageOcrResult(
@@ -284,9 +290,27 @@ def ocr_page(task: PageTask, tmp_root: Path) -> PageOcrResult:
     return replace(result, seconds=round(time.monotonic() - start, 3))
 
 
-def worker_init() -> None:
+LOW_SPACE_BYTES = 64 * 1024 * 1024
+
+
+def _disk_full_note(folder: Path) -> str:
+    """'the disk is full ...' when the archive's disk has (almost) no space left, else ''."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    if free >= LOW_SPACE_BYTES:
+        return ""
+    return f"the disk is full (No space left on device; {free // (1024 * 1024)} MB free)"
+
+
+def worker_init(tmp_dir: str) -> None:
     """Each worker runs one single-threaded Tesseract at a time; the pool keeps all cores busy."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    # Temporary files of OCRmyPDF and Tesseract go inside the archive's batch folder, which the
+    # next run removes, so a killed run leaves nothing behind in the system temp folder.
+    os.environ["TMPDIR"] = tmp_dir
+    tempfile.tempdir = tmp_dir
     # Stopping is the main process's decision (it lets the pages in progress finish):
     # Ctrl-C and SIGTERM sent to the whole process group must not kill a page half-way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 INDEX_DIR = "index"
 MAX_QUERY_CHARS = 1000
+WRITER_TIMEOUT = 120.0  # seconds to wait for Whoosh's writer lock
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,15 @@ class PageIndex:
     def write_pages(self, records: Iterable[PageRecord]) -> int:
         """Add or replace pages in one commit; returns how many were written."""
         count = 0
-        writer = self._ix.writer(timeout=120.0)
+        try:
+            writer = self._ix.writer(timeout=WRITER_TIMEOUT)
+        except index.LockError as e:
+            raise SearchIndexError(
+                f"{self.path}: the search index is locked by another writer "
+                f"(waited {WRITER_TIMEOUT:g} s)",
+                hint="another arkhiv process may be indexing; if none is running, remove "
+                f"{self.path}/MAIN_WRITELOCK and run the same command again",
+            ) from e
         try:
             for r in records:
                 writer.update_document(
