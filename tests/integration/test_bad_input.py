@@ -35,10 +35,22 @@ def test_corrupt_files_fail_alone(tmp_path: Path) -> None:
     assert reasons["зламаний.pdf"].startswith("not a readable PDF")
 
     db = sqlite3.connect(archive / "catalog.sqlite")
-    rows = db.execute("SELECT number, status, error FROM pages ORDER BY number").fetchall()
+    rows = db.execute(
+        "SELECT p.number, p.status, p.error FROM pages p JOIN documents d ON d.id = p.document_id"
+        " WHERE d.name = 'справа 7' ORDER BY p.number"
+    ).fetchall()
     assert [(n, s) for n, s, _ in rows] == [(1, "ok"), (2, "failed"), (3, "failed")]
-    doc = db.execute("SELECT status, error, pdf_path FROM documents").fetchone()
+    doc = db.execute(
+        "SELECT status, error, pdf_path FROM documents WHERE name='справа 7'"
+    ).fetchone()
     assert doc[0] == "partial" and doc[1] == "2 page(s) failed" and doc[2]
+    # The PDF that could not be opened at all is on record too.
+    broken = db.execute(
+        "SELECT d.status, p.status, p.error FROM documents d JOIN pages p ON p.document_id = d.id"
+        " WHERE d.name = 'зламаний.pdf'"
+    ).fetchone()
+    assert broken[0] == "failed" and broken[1] == "failed"
+    assert broken[2].startswith("not a readable PDF")
     batch = db.execute("SELECT status FROM batches").fetchone()
     assert batch[0] == "partial"
     # The good page is searchable.

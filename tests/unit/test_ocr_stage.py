@@ -63,11 +63,18 @@ def test_tiff_frame_is_extracted_losslessly(tmp_path: Path) -> None:
 
 def test_alpha_image_is_flattened(tmp_path: Path) -> None:
     src = tmp_path / "alpha.png"
-    Image.new("RGBA", (10, 10), (0, 0, 0, 0)).save(src, dpi=(300, 300))
+    Image.new("RGBA", (40, 40), (0, 0, 0, 0)).save(src, dpi=(300, 300))
     path, _, _ = prepare_input(_task(tmp_path, src), tmp_path)
     with Image.open(path) as im:
         assert im.mode == "RGB"
         assert im.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_image_too_small_to_be_a_page(tmp_path: Path) -> None:
+    src = tmp_path / "точка.png"
+    Image.new("L", (1, 1), 255).save(src, dpi=(300, 300))
+    with pytest.raises(InputFileError, match=r"image too small to be a scanned page \(1 x 1 px\)"):
+        prepare_input(_task(tmp_path, src), tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -255,6 +255,7 @@ def ocr_page(task: PageTask, tmp_root: Path) -> PageOcrResult:
     start = time.monotonic()
     result: PageOcrResult
     # Its own folder even when two pages of a batch have the same content (the same key).
+    tmp_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=task.page_key[:16] + "-", dir=tmp_root))
     try:
         src, dpi, assumed = prepare_input(task, work)
