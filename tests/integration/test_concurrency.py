@@ -235,7 +235,6 @@ def test_a_second_ingest_is_refused_while_one_runs(tmp_path: Path, scans: Path) 
         assert f"another arkhiv process (pid {first.pid}) is writing to this archive" in second_err
         assert "Traceback" not in second_err
         assert "internal error" not in second_err
-        assert seconds < 30
     finally:
         try:
             _, first_err = first.communicate(timeout=180)

@@ -43,7 +43,6 @@ SEEDS = [
 ]
 DELAY = (0.3, 9.0)  # seconds after the start; a whole batch of the samples takes ~12 s
 SECOND_KILL_CHANCE = 0.5
-SECONDS_PER_SEED = 90.0  # the bound of one test: kills, then the final run
 
 
 @dataclass(frozen=True)
@@ -259,8 +258,7 @@ def test_random_kills_then_finish(tmp_path: Path, seed: int) -> None:
     assert {p: _sha(p) for p in originals} == originals
 
     elapsed = time.monotonic() - test_start
-    print(f"  whole test: {elapsed:.1f} s")
-    assert elapsed < SECONDS_PER_SEED
+    print(f"  whole test: {elapsed:.1f} s")  # reported, not asserted: no timing assertions
 
 
 def test_a_killed_run_leaves_no_ocr_work_in_the_system_temp_folder(tmp_path: Path) -> None:
