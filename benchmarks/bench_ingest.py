@@ -442,17 +442,10 @@ def _arkhiv_ingest(params: dict[str, Any]) -> dict[str, Any]:
         "wall_s": wall,
         "events": events,
         "report": {
-            k: getattr(report, k)
-            for k in (
-                "documents",
-                "pages_ok",
-                "pages_failed",
-                "pages_skipped",
-                "inputs_failed",
-                "seconds",
-                "failures",
-                "warnings",
-            )
+            **report.counts(),
+            "seconds": report.seconds,
+            "failures": report.failures,
+            "warnings": report.warnings,
         },
         "pages": [dict(r) for r in rows],
         "pipeline": {"name": pipeline.name, "ocr": repr(pipeline.ocr), "pdf": repr(pipeline.pdf)},

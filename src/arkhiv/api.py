@@ -175,17 +175,7 @@ def _ingest_locked(
         runner.record_unusable(skipped)
         runner.run(docs, force=force, stop=stop)
         report.seconds = round(time.monotonic() - start, 2)
-        summary = {
-            k: getattr(report, k)
-            for k in (
-                "documents",
-                "pages_ok",
-                "pages_failed",
-                "pages_skipped",
-                "pages_excluded",
-                "inputs_failed",
-            )
-        }
+        summary = report.counts()
         status = "interrupted" if report.interrupted else "partial" if report.failed else "ok"
         catalog.finish_batch(batch_id, status, summary)
         return report

@@ -102,6 +102,11 @@ class BatchReport:
     warnings: list[str] = field(default_factory=list)
     interrupted: bool = False  # stopped on request (SIGTERM) before every page was done
 
+    def counts(self) -> dict[str, int]:
+        """The batch's totals, as the catalog's batch summary and reports record them."""
+        names = ("documents", "pages_ok", "pages_failed", "pages_skipped", "pages_excluded")
+        return {k: getattr(self, k) for k in (*names, "inputs_failed")}
+
     @property
     def failed(self) -> bool:
         return self.pages_failed > 0 or self.inputs_failed > 0
