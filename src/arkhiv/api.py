@@ -76,8 +76,6 @@ class _Planned:
     """A page of this batch and what must happen to it."""
 
     doc_id: int
-    folder: str
-    document: DocumentSource
     page: SourcePage
     sha: str
     key: str
@@ -268,7 +266,7 @@ class _BatchRunner:
                     state.remaining -= 1
                     self.progress("page", {"status": "skipped"})
                     continue
-                yield _Planned(doc_id, folder, doc, page, sha, key)
+                yield _Planned(doc_id, page, sha, key)
             if state.remaining == 0:
                 self._finish_document(state)
 
