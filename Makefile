@@ -12,9 +12,10 @@ setup:
 
 demo: setup
 	$(ARKHIV) doctor
-	$(ARKHIV) ingest samples --archive $(DEMO_ARCHIVE)
+	$(ARKHIV) ingest samples --archive $(DEMO_ARCHIVE) --manifest samples/manifest.csv
 	$(ARKHIV) search "архівні дані" --archive $(DEMO_ARCHIVE)
-	$(ARKHIV) search "Ужгород" --archive $(DEMO_ARCHIVE)
+	$(ARKHIV) search "Ужгород" --archive $(DEMO_ARCHIVE) --fond Р-123 --from 1945 --to 1950
+	$(ARKHIV) show "ДАЗО, ф. Р-123, оп. 4, спр. 56" --archive $(DEMO_ARCHIVE)
 
 lint: setup
 	$(VENV)/bin/ruff check src tests $(wildcard benchmarks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -12,10 +13,12 @@ import sqlite3
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +28,9 @@ from arkhiv.catalog import Catalog, PageRow
 from arkhiv.config import Pipeline, Settings, ocr_key_material
 from arkhiv.errors import ArkhivError, CatalogError, MissingDependencyError, UsageError
 from arkhiv.fsutil import archive_lock, atomic_write_text, remove_stale_temps, sha256_file
+from arkhiv.metadata.fields import DocumentMetadata
+from arkhiv.metadata.ref import ArchivalRef, CitationStyle, Leaf
+from arkhiv.metadata.sources import DocumentPlan, MetadataRequest, resolve
 from arkhiv.models import (
     BatchReport,
     DocumentSource,
@@ -36,9 +42,10 @@ from arkhiv.models import (
     SourcePage,
 )
 from arkhiv.pipeline import discover as discover_stage
+from arkhiv.pipeline.metadata import DOCUMENT_JSON, document_record, pdf_metadata, xmp_fields
 from arkhiv.pipeline.ocr import PageTask, cache_paths, load_cached, ocr_page, worker_init
 from arkhiv.pipeline.pdf import assemble_document
-from arkhiv.search import PageIndex, PageRecord
+from arkhiv.search import PageIndex, PageRecord, SearchFilters
 
 if TYPE_CHECKING:
     from arkhiv.fixity import CheckReport
@@ -79,6 +86,7 @@ class _Planned:
     page: SourcePage
     sha: str
     key: str
+    leaf: Leaf | None
 
 
 @dataclass
@@ -87,8 +95,14 @@ class _DocState:
     doc_id: int
     folder: str
     remaining: int
+    plan: DocumentPlan
     changed: bool = False
     finished: bool = False
+    metadata_sha: str | None = None  # of the metadata and leaves the PDF's XMP must carry
+
+    def leaf(self, page: SourcePage) -> Leaf | None:
+        index = page.number - 1
+        return self.plan.leaves[index] if index < len(self.plan.leaves) else None
 
 
 def ingest(
@@ -100,6 +114,7 @@ def ingest(
     progress: ProgressFn = _noop,
     stop: Callable[[], bool] = lambda: False,
     known_sha256: Mapping[Path, str] | None = None,
+    metadata: MetadataRequest | None = None,
 ) -> BatchReport:
     """OCR a folder tree (or one file) of scans into the archive: PDFs, texts, catalog, index.
 
@@ -107,6 +122,8 @@ def ingest(
     skipped, work interrupted by a crash is completed, nothing is indexed twice. When `stop()`
     becomes true, no new page is started; pages in progress finish and are recorded.
     `known_sha256`: content hashes the caller already computed (absolute paths), not redone.
+    `metadata`: layout template, manifest and --set values; sidecars are always read. A
+    document whose metadata is invalid is reported and not ingested at all.
     """
     sources = [source] if isinstance(source, Path) else list(source)
     for src in sources:
@@ -114,12 +131,23 @@ def ingest(
             raise UsageError(f"{src}: no such file or folder", hint="give the folder of scans")
     doctor_mod.require_ocr(pipeline.ocr.languages)
     sources = [s.absolute() for s in sources]  # the catalog records absolute paths
-    archive = settings.archive
     start = time.monotonic()
+    # Found and resolved before anything is written: a bad manifest or layout stops the batch
+    # here (exit 2) without creating an archive; a document with bad metadata is left out
+    # whole, never half-ingested.
+    batch = _plan_batch(sources, settings, metadata)
+    archive = settings.archive
     with archive_lock(archive):
         try:
             return _ingest_locked(
-                sources, settings, pipeline, force, progress, stop, start, dict(known_sha256 or {})
+                batch,
+                settings,
+                pipeline,
+                force,
+                progress,
+                stop,
+                start,
+                dict(known_sha256 or {}),
             )
         except OSError as e:  # the archive's disk is full or not writable
             raise ArkhivError(
@@ -134,8 +162,31 @@ def ingest(
             ) from e
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """A batch's documents and their metadata, planned before the archive is touched."""
+
+    sources: list[Path]
+    request: MetadataRequest
+    docs: list[DocumentSource]
+    skipped: list[SkippedInput]
+    plans: dict[Path, DocumentPlan]
+    problems: list[str]  # manifest rows that describe no document
+
+
+def _plan_batch(
+    sources: list[Path], settings: Settings, metadata: MetadataRequest | None
+) -> _Batch:
+    request = metadata or MetadataRequest(layout=settings.metadata.layout)
+    if request.manifest is not None:  # absolute: it is recorded as where values came from
+        request = replace(request, manifest=request.manifest.absolute())
+    docs, skipped = _discover(sources)
+    plans, problems = resolve(docs, sources, request, settings.metadata.required)
+    return _Batch(sources, request, docs, skipped, plans, problems)
+
+
 def _ingest_locked(
-    sources: list[Path],
+    batch: _Batch,
     settings: Settings,
     pipeline: Pipeline,
     force: bool,
@@ -153,14 +204,9 @@ def _ingest_locked(
         # Leftovers of a killed run: temp files (never visible as outputs) and work folders.
         remove_stale_temps(archive)
         shutil.rmtree(archive / TMP_DIR, ignore_errors=True)
-        docs: list[DocumentSource] = []
-        skipped: list[SkippedInput] = []
-        for src in sources:
-            found, unusable = discover_stage.discover(src)
-            docs.extend(found)
-            skipped.extend(unusable)
+        docs, skipped, plans = batch.docs, batch.skipped, batch.plans
         batch_id = catalog.start_batch(
-            sources, pipeline.name, {"pipeline": asdict(pipeline), "force": force}
+            batch.sources, pipeline.name, {"pipeline": asdict(pipeline), "force": force}
         )
         report = BatchReport(batch_id=batch_id, archive=str(archive))
         report.documents = len(docs)
@@ -168,17 +214,45 @@ def _ingest_locked(
             report.inputs_failed += 1
             report.failures.append((str(s.path), s.reason))
             report.pages.append(PageReport(str(s.path), "", 0, "failed", s.reason))
+        for problem in batch.problems:
+            _report_input_failure(report, str(batch.request.manifest), "", problem)
+        usable = []
+        for doc in docs:
+            plan = plans[doc.path]
+            report.warnings.extend(f"{doc.path}: {w}" for w in plan.warnings)
+            if plan.ok:
+                usable.append(doc)
+            else:
+                reason = "invalid metadata: " + "; ".join(plan.errors)
+                _report_input_failure(report, str(doc.path), doc.name, reason)
         runner = _BatchRunner(catalog, index, settings, pipeline, report, progress, batch_id)
         runner.hashes.update(known_sha256)
+        runner.plans = plans
         runner.record_unusable(skipped)
-        runner.run(docs, force=force, stop=stop)
+        runner.run(usable, force=force, stop=stop)
         report.seconds = round(time.monotonic() - start, 2)
-        summary = report.counts()
+        summary: dict[str, object] = {**report.counts(), "failures": report.failures[:1000]}
         status = "interrupted" if report.interrupted else "partial" if report.failed else "ok"
         catalog.finish_batch(batch_id, status, summary)
         return report
     finally:
         catalog.close()
+
+
+def _discover(sources: Sequence[Path]) -> tuple[list[DocumentSource], list[SkippedInput]]:
+    docs: list[DocumentSource] = []
+    skipped: list[SkippedInput] = []
+    for src in sources:
+        found, unusable = discover_stage.discover(src)
+        docs.extend(found)
+        skipped.extend(unusable)
+    return docs, skipped
+
+
+def _report_input_failure(report: BatchReport, path: str, document: str, reason: str) -> None:
+    report.inputs_failed += 1
+    report.failures.append((path, reason))
+    report.pages.append(PageReport(path, document, 0, "failed", reason))
 
 
 class _BatchRunner:
@@ -205,6 +279,7 @@ class _BatchRunner:
         self.cache_dir = self.archive / CACHE_DIR
         self.docs: dict[int, _DocState] = {}
         self.hashes: dict[Path, str] = {}  # sha256 of each source file, computed once
+        self.plans: dict[Path, DocumentPlan] = {}  # resolved metadata of each document
 
     def record_unusable(self, inputs: list[SkippedInput]) -> None:
         """Files discovery could not use at all get a failed document and page in the catalog,
@@ -228,8 +303,18 @@ class _BatchRunner:
     def _plan(self, docs: list[DocumentSource], force: bool) -> Iterator[_Planned]:
         for doc in docs:
             doc_id, folder = self.catalog.upsert_document(doc, self.batch_id)
-            state = _DocState(doc, doc_id, folder, remaining=len(doc.pages))
+            plan = self.plans.get(doc.path) or DocumentPlan(DocumentMetadata())
+            state = _DocState(doc, doc_id, folder, remaining=len(doc.pages), plan=plan)
             self.docs[doc_id] = state
+            # New or changed metadata (or leaves): the index entries of the document are
+            # queued again here; its PDF's XMP and document.json are redone when it is
+            # finished (even with no page to OCR, and after a crash in between).
+            meta = plan.metadata or DocumentMetadata()
+            leaves = [
+                (p.number, leaf.number, leaf.verso)
+                for p, leaf in zip(doc.pages, plan.leaves, strict=False)
+            ]
+            state.metadata_sha = self.catalog.set_document_metadata(doc_id, meta.to_json(), leaves)
             doc_pdf = self.archive / folder / DOCUMENT_PDF
             for page in doc.pages:
                 try:
@@ -266,7 +351,7 @@ class _BatchRunner:
                     state.remaining -= 1
                     self.progress("page", {"status": "skipped"})
                     continue
-                yield _Planned(doc_id, page, sha, key)
+                yield _Planned(doc_id, page, sha, key, state.leaf(page))
             if state.remaining == 0:
                 self._finish_document(state)
 
@@ -364,7 +449,17 @@ class _BatchRunner:
         else:
             self.report.pages_failed += 1
             self.report.failures.append((_page_label(page), result.error or "unknown error"))
-        self.catalog.save_page(state.doc_id, page, sha, key, result, text_rel, self.batch_id)
+        leaf = state.leaf(page)
+        self.catalog.save_page(
+            state.doc_id,
+            page,
+            sha,
+            key,
+            result,
+            text_rel,
+            self.batch_id,
+            (leaf.number, leaf.verso) if leaf else None,
+        )
         entry = PageReport(
             str(page.path),
             state.source.name,
@@ -400,11 +495,27 @@ class _BatchRunner:
         doc_pdf = self.archive / pdf_rel
         ok_pages = [p for p in pages if p.status == "ok"]
         failed = [p for p in pages if p.status == "failed"]
-        pdf_present = row is not None and row["pdf_path"] and doc_pdf.is_file()
-        if ok_pages and (state.changed or not pdf_present):
+        pdf_current = (
+            row is not None
+            and row["pdf_path"]
+            and doc_pdf.is_file()
+            and row["pdf_metadata_sha"] == state.metadata_sha
+        )
+        if ok_pages and (state.changed or not pdf_current):
             sources = [self._page_pdf_source(p, doc_pdf) for p in ok_pages]
+            fields = xmp_fields(
+                state.plan.metadata or DocumentMetadata(),
+                name=state.source.name,
+                ocr_languages=self.pipeline.ocr.languages,
+                leaf_count=len({p.arkush for p in ok_pages if p.arkush}),
+                created=_timestamp(row["created_at"] if row else None),
+                modified=datetime.now(UTC).replace(microsecond=0),
+                document_id=f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, state.source.path.as_uri())}",
+            )
             try:
-                assemble_document([s for s in sources if s is not None], doc_pdf)
+                assemble_document(
+                    [s for s in sources if s is not None], doc_pdf, pdf_metadata(fields)
+                )
             except OSError as e:  # e.g. a full disk: this document waits for the next run
                 reason = f"cannot write the document PDF: {io_reason(e)}"
                 self.report.failures.append((str(state.source.path), reason))
@@ -428,15 +539,40 @@ class _BatchRunner:
             )
             status = "partial" if failed else "ok"
             error = f"{len(failed)} page(s) failed" if failed else None
-            self.catalog.set_document_pdf(doc_id, pdf_rel, sha256_file(doc_pdf), status, error)
+            pdf_sha = sha256_file(doc_pdf)
+            self.catalog.set_document_pdf(
+                doc_id, pdf_rel, pdf_sha, status, error, state.metadata_sha
+            )
+            self._write_document_json(state, DOCUMENT_PDF, pdf_sha)
             # The pages now live in the document PDF (committed above): drop their copies in
             # the page cache, which would double the archive's size. Text and stats stay.
             for p in ok_pages:
                 cache_paths(self.cache_dir, p.page_key)[0].unlink(missing_ok=True)
         elif not ok_pages:
             self.catalog.set_document_pdf(doc_id, None, None, "failed", "no page could be read")
+            self._write_document_json(state, None, None)
+        elif row is not None:  # PDF current; document.json may be missing after a crash
+            self._write_document_json(state, DOCUMENT_PDF, row["pdf_sha256"])
         self._flush_index(only_if_at_least=self.settings.ingest.index_batch_pages)
         self.progress("document", {"name": state.source.name})
+
+    def _write_document_json(self, state: _DocState, pdf: str | None, sha: str | None) -> None:
+        record = document_record(
+            doc_id=state.doc_id,
+            name=state.source.name,
+            source=str(state.source.path),
+            meta=state.plan.metadata or DocumentMetadata(),
+            pages=self.catalog.document_pages(state.doc_id),
+            pdf=pdf,
+            pdf_sha256=sha,
+            style=CitationStyle(self.settings.metadata.citation_style),
+        )
+        text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+        target = self.archive / state.folder / DOCUMENT_JSON
+        with contextlib.suppress(OSError):
+            if target.read_text(encoding="utf-8") == text:
+                return
+        atomic_write_text(self.archive / state.folder / DOCUMENT_JSON, text)
 
     def _page_pdf_source(self, page: PageRow, doc_pdf: Path) -> tuple[Path, int] | None:
         """Where the page's searchable PDF page is: the page cache (new OCR) or its page in
@@ -473,7 +609,33 @@ def _index_record(row: sqlite3.Row) -> PageRecord:
         pdf_path=row["pdf_path"],
         text_path=row["text_path"],
         pdf_page=row["pdf_page"],
+        reference={
+            part: row[column] for part, column in _REF_COLUMNS.items() if row[column] is not None
+        },
+        arkush=row["arkush"],
+        verso=bool(row["verso"]),
+        title=row["title"],
+        year_from=row["year_from"],
+        year_to=row["year_to"],
+        access=row["access"] or "open",
     )
+
+
+_REF_COLUMNS = {
+    "archive": "repository",
+    "fond": "fond",
+    "opys": "opys",
+    "sprava": "sprava",
+    "volume": "volume",
+}
+
+
+def _timestamp(text: str | None) -> datetime:
+    """A catalog timestamp as an aware datetime (now when missing or unreadable)."""
+    try:
+        return datetime.fromisoformat(text) if text else datetime.now(UTC).replace(microsecond=0)
+    except ValueError:
+        return datetime.now(UTC).replace(microsecond=0)
 
 
 def io_reason(e: OSError) -> str:
@@ -501,12 +663,35 @@ class SearchResult:
     indexed_pages: int  # 0: the archive has no searchable page yet
 
 
-def search(archive: Path, query: str, *, limit: int = 10) -> SearchResult:
-    """Search the archive's pages; words match in any grammatical form."""
+def search(
+    archive: Path,
+    query: str,
+    *,
+    limit: int = 10,
+    filters: SearchFilters | None = None,
+    style: CitationStyle = CitationStyle.LEGEND,
+) -> SearchResult:
+    """Search the archive's pages; words match in any grammatical form. `filters` restrict
+    the archival reference and years; the query may also name fields (`fond:Р-123`)."""
     Catalog.open(archive, create=False).close()  # a clear message when there is no archive
     index = PageIndex.open(archive, create=False)
-    total, hits = index.search(query, limit=limit)
+    total, hits = index.search(query, limit=limit, filters=filters)
+    hits = [replace(h, citation=page_citation(h.reference, h.arkush, h.verso, style)) for h in hits]
     return SearchResult(query, total, hits, index.doc_count())
+
+
+def page_citation(
+    reference: Mapping[str, str],
+    arkush: int | None,
+    verso: bool,
+    style: CitationStyle = CitationStyle.LEGEND,
+) -> str:
+    """The citation of a page, e.g. "ДАЗО, ф. Р-123, оп. 4, спр. 56, арк. 7 зв."; "" when the
+    document has no reference."""
+    ref = ArchivalRef(**{k: v for k, v in reference.items() if k in _REF_COLUMNS})
+    if ref.is_empty():
+        return ""
+    return ref.citation(Leaf(arkush, verso) if arkush else None, style)
 
 
 def reindex(archive: Path) -> int:
@@ -561,3 +746,137 @@ def watch(
         inbox, settings, pipeline, on_event=on_event, stop=stop or threading.Event()
     )
     return watcher.run(once=once, poll=poll)
+
+
+@dataclass(frozen=True)
+class CheckedDocument:
+    """A document of a batch as `arkhiv ingest --check` sees it: its metadata plan."""
+
+    source: DocumentSource
+    plan: DocumentPlan
+
+
+@dataclass(frozen=True)
+class BatchCheck:
+    """What `ingest --check` found: every document's metadata and leaves, and the problems."""
+
+    documents: list[CheckedDocument]
+    problems: list[tuple[str, str]]  # (file, reason): unusable inputs, manifest rows
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(d.plan.ok for d in self.documents)
+
+
+def check_batch(
+    source: Path | Sequence[Path], settings: Settings, metadata: MetadataRequest | None = None
+) -> BatchCheck:
+    """Validate a batch without OCR and without touching the archive: discovery, metadata
+    (layout, sidecars, manifest, --set), leaves."""
+    sources = [source] if isinstance(source, Path) else list(source)
+    for src in sources:
+        if not src.exists():
+            raise UsageError(f"{src}: no such file or folder", hint="give the folder of scans")
+    batch = _plan_batch([s.absolute() for s in sources], settings, metadata)
+    found = [(str(s.path), s.reason) for s in batch.skipped]
+    found += [(str(batch.request.manifest), p) for p in batch.problems]
+    return BatchCheck([CheckedDocument(d, batch.plans[d.path]) for d in batch.docs], found)
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """One document for `arkhiv show`: its catalog row, metadata record and pages."""
+
+    id: int
+    name: str
+    source: str
+    citation: str
+    status: str
+    pdf_path: str | None
+    metadata: dict[str, object]
+    pages: list[PageRow]
+    leaf: Leaf | None  # the leaf the citation asked for, if any
+
+
+def find_documents(
+    archive: Path, ref: str, style: CitationStyle = CitationStyle.LEGEND
+) -> list[DocumentView]:
+    """Documents named by `ref`: a document id, a citation (any form; parts not given match
+    anything, "арк. 7" picks a leaf) or a document name. UsageError when nothing matches."""
+    from arkhiv.metadata.ref import parse_citation
+    from arkhiv.search.normalize import fold_ref
+
+    catalog = Catalog.open(archive, create=False)
+    try:
+        text = ref.strip()
+        leaf: Leaf | None = None
+        if text.isdigit():
+            rows = catalog.documents("id = ?", [int(text)])
+        else:
+            try:
+                wanted, leaf = parse_citation(text)
+            except ValueError:
+                wanted = None
+            if (
+                wanted is not None
+                and not wanted.is_empty()
+                and (wanted.fond or wanted.opys or wanted.sprava)
+            ):
+                parts = {k: v for k, v in wanted.parts().items() if k != "archive"}
+                where = " AND ".join(f"{_REF_COLUMNS[k]} = ?" for k in parts)
+                rows = [
+                    r
+                    for r in catalog.documents(where, list(parts.values()))
+                    if wanted.archive is None
+                    or fold_ref(r["repository"] or "") == fold_ref(wanted.archive)
+                ]
+            else:
+                rows = catalog.documents("name = ?", [text])
+        if not rows:
+            raise UsageError(
+                f"no document matches {ref!r}",
+                hint='give a document id, a citation such as "ф. Р-123, оп. 4, спр. 56" or a '
+                "document's folder name; `arkhiv export --format csv` lists them all",
+            )
+        views = []
+        for row in rows:
+            record = json.loads(row["metadata"]) if row["metadata"] else {}
+            refd = ArchivalRef(**(record.get("reference") or {}))
+            views.append(
+                DocumentView(
+                    id=row["id"],
+                    name=row["name"],
+                    source=row["source_path"],
+                    citation=refd.citation(style=style),
+                    status=row["status"],
+                    pdf_path=row["pdf_path"],
+                    metadata=record,
+                    pages=catalog.document_pages(row["id"]),
+                    leaf=leaf,
+                )
+            )
+        return views
+    finally:
+        catalog.close()
+
+
+def export(
+    archive: Path,
+    fmt: str,
+    *,
+    per: str = "document",
+    style: CitationStyle = CitationStyle.LEGEND,
+    include_restricted: bool = False,
+) -> Iterator[str]:
+    """The catalog as CSV, JSON or Dublin Core XML text chunks, per document or per page.
+    Documents marked restricted are left out unless `include_restricted`."""
+    from arkhiv.export import ExportFormat, ExportUnit
+    from arkhiv.export import export as run_export
+
+    catalog = Catalog.open(archive, create=False)
+    try:
+        yield from run_export(
+            catalog, ExportFormat(fmt), ExportUnit(per), style, include_restricted
+        )
+    finally:
+        catalog.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -95,6 +96,25 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX pages_sha ON pages(sha256, status);
     """,
+    # 3: archival metadata (issue 6): the merged record as JSON (document.json's content), the
+    # reference parts and years as columns for filters, and each page's leaf (аркуш).
+    """
+    ALTER TABLE documents ADD COLUMN metadata TEXT;
+    ALTER TABLE documents ADD COLUMN metadata_sha TEXT;
+    ALTER TABLE documents ADD COLUMN pdf_metadata_sha TEXT;
+    ALTER TABLE documents ADD COLUMN repository TEXT;
+    ALTER TABLE documents ADD COLUMN fond TEXT;
+    ALTER TABLE documents ADD COLUMN opys TEXT;
+    ALTER TABLE documents ADD COLUMN sprava TEXT;
+    ALTER TABLE documents ADD COLUMN volume TEXT;
+    ALTER TABLE documents ADD COLUMN title TEXT;
+    ALTER TABLE documents ADD COLUMN year_from INTEGER;
+    ALTER TABLE documents ADD COLUMN year_to INTEGER;
+    ALTER TABLE documents ADD COLUMN access TEXT NOT NULL DEFAULT 'open';
+    ALTER TABLE pages ADD COLUMN arkush INTEGER;
+    ALTER TABLE pages ADD COLUMN verso INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX documents_ref ON documents(fond, opys, sprava);
+    """,
 )
 
 
@@ -120,6 +140,8 @@ class PageRow:
     text_path: str | None
     pdf_page: int | None
     indexed_key: str | None
+    arkush: int | None = None
+    verso: int = 0
 
 
 class Catalog:
@@ -227,14 +249,72 @@ class Catalog:
             return doc_id, folder
 
     def set_document_pdf(
-        self, doc_id: int, pdf_path: str | None, sha: str | None, status: str, error: str | None
+        self,
+        doc_id: int,
+        pdf_path: str | None,
+        sha: str | None,
+        status: str,
+        error: str | None,
+        metadata_sha: str | None = None,
     ) -> None:
+        """Record the document PDF, and which metadata (metadata_sha) its XMP carries."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE documents SET pdf_path=?, pdf_sha256=?, status=?, error=?, updated_at=?"
-                " WHERE id=?",
-                (pdf_path, sha, status, error, now(), doc_id),
+                "UPDATE documents SET pdf_path=?, pdf_sha256=?, status=?, error=?, updated_at=?,"
+                " pdf_metadata_sha=? WHERE id=?",
+                (pdf_path, sha, status, error, now(), metadata_sha, doc_id),
             )
+
+    def set_document_metadata(
+        self,
+        doc_id: int,
+        record: dict[str, Any],
+        leaves: Sequence[tuple[int, int, bool]],
+    ) -> str:
+        """Store a document's metadata record (see DocumentMetadata.to_json) and its pages'
+        leaves (page number, arkush, verso); returns their hash. When they differ from what was
+        recorded, the document's pages are queued for re-indexing in the same transaction
+        (their fields changed); the PDF's XMP is current when `pdf_metadata_sha` equals it.
+        """
+        material = json.dumps([record, list(leaves)], ensure_ascii=False, sort_keys=True)
+        sha = hashlib.sha256(material.encode()).hexdigest()
+        ref = record.get("reference") or {}
+        date = record.get("date") or {}
+        with self.transaction() as db:
+            row = db.execute("SELECT metadata_sha FROM documents WHERE id=?", (doc_id,)).fetchone()
+            if row is not None and row["metadata_sha"] == sha:
+                return sha
+            db.execute(
+                """UPDATE documents SET metadata=?, metadata_sha=?, repository=?, fond=?, opys=?,
+                   sprava=?, volume=?, title=?, year_from=?, year_to=?, access=?, updated_at=?
+                   WHERE id=?""",
+                (
+                    json.dumps(record, ensure_ascii=False),
+                    sha,
+                    ref.get("archive"),
+                    ref.get("fond"),
+                    ref.get("opys"),
+                    ref.get("sprava"),
+                    ref.get("volume"),
+                    record.get("title"),
+                    date.get("year_from"),
+                    date.get("year_to"),
+                    record.get("access") or "open",
+                    now(),
+                    doc_id,
+                ),
+            )
+            db.executemany(
+                "UPDATE pages SET arkush=?, verso=? WHERE document_id=? AND number=?",
+                [(arkush, int(verso), doc_id, number) for number, arkush, verso in leaves],
+            )
+            db.execute("UPDATE pages SET indexed_key=NULL WHERE document_id=?", (doc_id,))
+            return sha
+
+    def documents(self, where: str = "", params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Documents in id order, optionally filtered by an SQL condition on `documents`."""
+        sql = "SELECT * FROM documents" + (f" WHERE {where}" if where else "") + " ORDER BY id"
+        return self.db.execute(sql, tuple(params)).fetchall()
 
     def document(self, doc_id: int) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.db.execute(
@@ -264,8 +344,10 @@ class Catalog:
         result: PageOcrResult,
         text_path: str | None,
         batch_id: int,
+        leaf: tuple[int, bool] | None = None,
     ) -> None:
-        """Record a page's OCR result (or failure) in one transaction; replaces an older record."""
+        """Record a page's OCR result (or failure) and its leaf (arkush, verso) in one
+        transaction; replaces an older record."""
         status = (
             PageStatus.OK
             if result.ok
@@ -277,8 +359,8 @@ class Catalog:
             db.execute(
                 """INSERT INTO pages (document_id, number, source_path, frame, sha256, page_key,
                    status, error, text, confidence, word_count, dpi, dpi_assumed, ocr_seconds,
-                   text_path, batch_id, updated_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   text_path, batch_id, updated_at, arkush, verso)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                    ON CONFLICT (document_id, number) DO UPDATE SET
                    source_path=excluded.source_path, frame=excluded.frame,
                    sha256=excluded.sha256, page_key=excluded.page_key, status=excluded.status,
@@ -286,7 +368,8 @@ class Catalog:
                    word_count=excluded.word_count, dpi=excluded.dpi,
                    dpi_assumed=excluded.dpi_assumed, ocr_seconds=excluded.ocr_seconds,
                    text_path=excluded.text_path, batch_id=excluded.batch_id,
-                   updated_at=excluded.updated_at""",
+                   updated_at=excluded.updated_at, arkush=excluded.arkush,
+                   verso=excluded.verso""",
                 (
                     doc_id,
                     src.number,
@@ -305,6 +388,8 @@ class Catalog:
                     text_path,
                     batch_id,
                     now(),
+                    leaf[0] if leaf else None,
+                    int(leaf[1]) if leaf else 0,
                 ),
             )
 
@@ -319,8 +404,7 @@ class Catalog:
     def pages_to_index(self, limit: int) -> list[sqlite3.Row]:
         """OK pages whose current text is not in the index yet (new, changed or interrupted)."""
         return self.db.execute(
-            """SELECT p.id, p.document_id, p.number, p.page_key, p.text, p.confidence,
-                      p.pdf_page, p.text_path, d.name AS document, d.pdf_path
+            f"""SELECT {_INDEX_COLUMNS}
                FROM pages p JOIN documents d ON d.id = p.document_id
                WHERE p.status = 'ok' AND (p.indexed_key IS NULL OR p.indexed_key != p.page_key)
                ORDER BY p.id LIMIT ?""",
@@ -334,8 +418,7 @@ class Catalog:
     def all_ok_pages(self) -> Iterator[sqlite3.Row]:
         """Every OK page with what the index stores, for a rebuild."""
         yield from self.db.execute(
-            """SELECT p.id, p.document_id, p.number, p.page_key, p.text, p.confidence,
-                      p.pdf_page, p.text_path, d.name AS document, d.pdf_path
+            f"""SELECT {_INDEX_COLUMNS}
                FROM pages p JOIN documents d ON d.id = p.document_id
                WHERE p.status = 'ok' ORDER BY p.id"""
         )
@@ -407,9 +490,15 @@ class Catalog:
         return {k: int(row[k]) for k in row.keys()}  # noqa: SIM118 - sqlite3.Row
 
 
+# What the search index stores of a page and its document.
+_INDEX_COLUMNS = (
+    "p.id, p.document_id, p.number, p.page_key, p.text, p.confidence, p.pdf_page, p.text_path,"
+    " p.arkush, p.verso, d.name AS document, d.pdf_path, d.repository, d.fond, d.opys, d.sprava,"
+    " d.volume, d.title, d.year_from, d.year_to, d.access"
+)
 _PAGE_COLUMNS = (
     "id, document_id, number, source_path, sha256, page_key, status, error, text, confidence,"
-    " text_path, pdf_page, indexed_key"
+    " text_path, pdf_page, indexed_key, arkush, verso"
 )
 
 

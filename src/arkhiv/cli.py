@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -29,9 +30,13 @@ from rich.progress import (
 
 from arkhiv import api
 from arkhiv.config import Pipeline, Settings, load_pipeline, load_settings
-from arkhiv.errors import ArkhivError, ExitCode
-from arkhiv.fsutil import atomic_write_text
+from arkhiv.errors import ArkhivError, ExitCode, UsageError
+from arkhiv.fsutil import atomic_path, atomic_write_text
+from arkhiv.metadata.fields import KEYS
+from arkhiv.metadata.ref import CitationStyle
+from arkhiv.metadata.sources import MetadataRequest, parse_sets
 from arkhiv.reports import report_json, search_json, summary_lines
+from arkhiv.search import SearchFilters
 
 EXIT_CODES = """Exit codes: 0 success; 1 partial failure (some pages or files failed, the rest is
 done); 2 bad arguments or settings; 3 a program or language pack is missing; 4 fatal error."""
@@ -95,6 +100,10 @@ def _handle_errors(fn: F) -> F:
             raise typer.Exit(130) from None
         except typer.Exit:
             raise
+        except BrokenPipeError:  # `arkhiv export | head`: the reader has gone, not an error
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as e:  # a bug, not a user error: still no traceback unless -v
             if verbose:
                 err.print_exception()
@@ -124,7 +133,11 @@ def _pipeline(settings: Settings, lang: str | None) -> Pipeline:
     epilog="Examples:\n\n"
     "  arkhiv ingest scans/ --archive ./archive\n\n"
     "  arkhiv ingest scans/ --lang ukr+rus+eng --pipeline typewritten --jobs 2\n\n"
-    "  arkhiv ingest scans/ --report batch.json --quiet\n\n" + EXIT_CODES
+    "  arkhiv ingest scans/ --report batch.json --quiet\n\n"
+    '  arkhiv ingest scans/ --layout "{archive}/{fond}/{opys}/{sprava}" --check\n\n'
+    '  arkhiv ingest scans/ --manifest opys4.csv --set "date=1930-1935" --sides recto-verso\n\n'
+    "Metadata, later wins: --layout < arkhiv.yaml sidecars (inherited by subfolders) <\n"
+    "--manifest rows < --set. Keys: " + ", ".join(KEYS) + ".\n\n" + EXIT_CODES
 )
 @_handle_errors
 def ingest(
@@ -142,6 +155,23 @@ def ingest(
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    layout: Annotated[
+        str | None,
+        typer.Option("--layout", help='Path template, e.g. "{archive}/{fond}/{opys}/{sprava}".'),
+    ] = None,
+    manifest: Annotated[
+        Path | None, typer.Option("--manifest", help="CSV, one row per document (column path).")
+    ] = None,
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="key=value for every document (repeatable)."),
+    ] = None,
+    sides: Annotated[
+        str | None, typer.Option("--sides", help="recto | recto-verso | filenames (leaves).")
+    ] = None,
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Validate files and metadata only: no OCR, no writes.")
+    ] = False,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -152,11 +182,26 @@ def ingest(
     already done are skipped and an interrupted batch is completed.
     """
     settings = _settings(config, archive, jobs=jobs, default_dpi=dpi, pipeline=pipeline)
+    request = MetadataRequest(
+        layout=settings.metadata.layout if layout is None else layout,
+        manifest=manifest,
+        sets=parse_sets(set_values or []),
+        sides=sides,
+    )
+    if check_only:
+        _render_batch_check(api.check_batch(source, settings, request), settings, json_out)
+        return
     pipe = _pipeline(settings, lang)
     show_bar = not quiet and not json_out and sys.stderr.isatty()
     with _ProgressBar(show_bar) as bar, _stop_on_sigterm() as stop:
         result = api.ingest(
-            source, settings, pipe, force=force, progress=bar.update, stop=stop.is_set
+            source,
+            settings,
+            pipe,
+            force=force,
+            progress=bar.update,
+            stop=stop.is_set,
+            metadata=request,
         )
     if report is not None:
         atomic_write_text(report, report_json(result) + "\n")
@@ -169,6 +214,53 @@ def ingest(
         err.print("arkhiv: stopped before the end; run the same command again to finish")
         raise typer.Exit(int(ExitCode.PARTIAL))
     if result.failed:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _render_batch_check(result: api.BatchCheck, settings: Settings, json_out: bool) -> None:
+    style = CitationStyle(settings.metadata.citation_style)
+    if json_out:
+        data = {
+            "ok": result.ok,
+            "documents": [
+                {
+                    "path": str(d.source.path),
+                    "pages": len(d.source.pages),
+                    "ok": d.plan.ok,
+                    "citation": d.plan.metadata.citation(style) if d.plan.metadata else None,
+                    "metadata": d.plan.metadata.to_json() if d.plan.metadata else None,
+                    "leaves": [str(leaf) for leaf in d.plan.leaves],
+                    "errors": list(d.plan.errors),
+                    "warnings": list(d.plan.warnings),
+                }
+                for d in result.documents
+            ],
+            "problems": [{"file": f, "reason": r} for f, r in result.problems],
+        }
+        out.print(json.dumps(data, ensure_ascii=False, indent=2), markup=False)
+    else:
+        for d in result.documents:
+            meta = d.plan.metadata
+            what = (meta.citation(style) if meta else "") or "(no reference)"
+            leaves = d.plan.leaves
+            span = f", арк. {leaves[0]}" if leaves else ""
+            span += f"–{leaves[-1]}" if len(leaves) > 1 else ""
+            mark = "ok     " if d.plan.ok else "INVALID"
+            out.print(
+                escape(f"{mark} {d.source.path}: {what}; {len(d.source.pages)} page(s){span}")
+            )
+            for e in d.plan.errors:
+                err.print(escape(f"  error: {e}"))
+            for w in d.plan.warnings:
+                out.print(escape(f"  note: {w}"))
+        for file, reason in result.problems:
+            err.print(escape(f"FAILED {file}: {reason}"))
+        bad = sum(not d.plan.ok for d in result.documents) + len(result.problems)
+        out.print(
+            f"{len(result.documents)} document(s) checked, "
+            + (f"{bad} problem(s); nothing was ingested" if bad else "all valid; nothing ingested")
+        )
+    if not result.ok:
         raise typer.Exit(int(ExitCode.PARTIAL))
 
 
@@ -218,20 +310,43 @@ _MARK = re.compile(r"\[\[(.+?)\]\]")
     epilog="Examples:\n\n"
     '  arkhiv search "архівні дані" --archive ./archive\n\n'
     "  arkhiv search '\"наказ по особовому складу\"' --limit 20   (a phrase)\n\n"
-    "  arkhiv search Ужгород --json\n\n" + EXIT_CODES
+    "  arkhiv search Ужгород --json\n\n"
+    "  arkhiv search наказ --fond Р-123 --opys 4 --from 1930 --to 1939\n\n"
+    '  arkhiv search "fond:Р-123 AND наказ"   (fields: repository fond opys sprava title)\n\n'
+    + EXIT_CODES
 )
 @_handle_errors
 def search(
     query: Annotated[str, typer.Argument(help="Words in any grammatical form; quote a phrase.")],
     archive: ArchiveOpt = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="Hits to show.")] = None,
+    repository: Annotated[
+        str | None, typer.Option("--repository", help="Archive code, e.g. ДАЗО.")
+    ] = None,
+    fond: Annotated[str | None, typer.Option("--fond", help="Фонд, e.g. Р-123.")] = None,
+    opys: Annotated[str | None, typer.Option("--opys", help="Опис, e.g. 4.")] = None,
+    sprava: Annotated[str | None, typer.Option("--sprava", help="Справа, e.g. 56.")] = None,
+    year_from: Annotated[
+        int | None, typer.Option("--from", help="Documents dated in or after this year.")
+    ] = None,
+    year_to: Annotated[
+        int | None, typer.Option("--to", help="Documents dated in or before this year.")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Find pages by words in any form (рік finds року); prints document, page and snippet."""
+    """Find pages by words in any form (рік finds року); prints the citation with the leaf
+    (арк.), the document, its page and a snippet."""
     settings = _settings(config, archive)
-    result = api.search(settings.archive, query, limit=limit or settings.search.limit)
+    filters = SearchFilters(repository, fond, opys, sprava, year_from, year_to)
+    result = api.search(
+        settings.archive,
+        query,
+        limit=limit or settings.search.limit,
+        filters=filters,
+        style=CitationStyle(settings.metadata.citation_style),
+    )
     if json_out:
         out.print(search_json(result), markup=False, soft_wrap=True)
         return
@@ -250,9 +365,11 @@ def search(
             else escape(hit.snippet)
         )
         where = f"{hit.pdf_path}#page={hit.pdf_page}" if hit.pdf_path and hit.pdf_page else ""
+        head = f"{hit.citation} — " if hit.citation else ""
+        title = f" «{hit.title}»" if hit.title else ""
         out.print(
-            f"{i}. [bold]{escape(hit.document)}[/], page {hit.page}  (score {hit.score:.2f})"
-            f"  {escape(where)}"
+            f"{i}. [bold]{escape(head + hit.document)}[/]{escape(title)}, page {hit.page}"
+            f"  (score {hit.score:.2f})  {escape(where)}"
         )
         out.print(f"   {snippet}")
 
@@ -391,6 +508,134 @@ def reindex(
     settings = _settings(config, archive)
     count = api.reindex(settings.archive)
     out.print(f"indexed {count} page(s) from the catalog")
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    '  arkhiv show "ф. Р-123, оп. 4, спр. 56" --archive ./archive\n\n'
+    '  arkhiv show "ДАЗО. Ф. Р-123. Оп. 4. Спр. 56. Арк. 2"   (that leaf\'s page marked)\n\n'
+    "  arkhiv show 12 --json   (by document id)\n\n" + EXIT_CODES
+)
+@_handle_errors
+def show(
+    ref: Annotated[str, typer.Argument(help="A citation (either form), a document id or name.")],
+    archive: ArchiveOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Print a document's metadata and its pages (leaf, status, text file, PDF page)."""
+    from dataclasses import asdict
+
+    settings = _settings(config, archive)
+    style = CitationStyle(settings.metadata.citation_style)
+    views = api.find_documents(settings.archive, ref, style)
+    if json_out:
+        data = [
+            {
+                **asdict(v),
+                "leaf": str(v.leaf) if v.leaf else None,
+                "pages": [
+                    {
+                        k: getattr(p, k)
+                        for k in (
+                            "number",
+                            "arkush",
+                            "verso",
+                            "status",
+                            "error",
+                            "confidence",
+                            "text_path",
+                            "pdf_page",
+                            "source_path",
+                        )
+                    }
+                    for p in v.pages
+                ],
+            }
+            for v in views
+        ]
+        out.print(json.dumps(data, ensure_ascii=False, indent=2), markup=False)
+        return
+    for v in views:
+        out.print(escape(f"[{v.id}] {v.citation or v.name}"))
+        meta = v.metadata
+        date = meta.get("date") or {}
+        rows = [
+            ("title", meta.get("title")),
+            ("date", date.get("text") if isinstance(date, dict) else None),
+            ("creator", "; ".join(meta.get("creator") or [])),  # type: ignore[arg-type]
+            ("language", "; ".join(meta.get("language") or [])),  # type: ignore[arg-type]
+            ("subject", "; ".join(meta.get("subject") or [])),  # type: ignore[arg-type]
+            ("description", meta.get("description")),
+            ("access", meta.get("access")),
+            ("rights", meta.get("rights")),
+            ("notes", meta.get("notes")),
+            ("leaves", meta.get("leaves")),
+            ("status", v.status),
+            ("source", v.source),
+            ("pdf", v.pdf_path),
+        ]
+        for key, value in rows:
+            if value:
+                out.print(escape(f"  {key:<12} {value}"))
+        for p in v.pages:
+            leaf = f"арк. {p.arkush}{' зв.' if p.verso else ''}" if p.arkush else "-"
+            mark = (
+                ">"
+                if v.leaf and p.arkush == v.leaf.number and bool(p.verso) == v.leaf.verso
+                else " "
+            )
+            detail = p.text_path or p.error or ""
+            out.print(escape(f" {mark}page {p.number:>4}  {leaf:<12} {p.status:<8} {detail}"))
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  arkhiv export --format csv --out opendata.csv --archive ./archive\n\n"
+    "  arkhiv export --format json --per page --out pages.json\n\n"
+    "  arkhiv export --format dc-xml > records.xml\n\n" + EXIT_CODES
+)
+@_handle_errors
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv | json | dc-xml.")] = "csv",
+    per: Annotated[str, typer.Option("--per", help="document | page (with its text).")] = (
+        "document"
+    ),
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here (atomically); default stdout.")
+    ] = None,
+    include_restricted: Annotated[
+        bool, typer.Option("--include-restricted", help="Also documents marked restricted.")
+    ] = False,
+    archive: ArchiveOpt = None,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Export the catalog as an open dataset: UTF-8 CSV with a header, JSON, or Dublin Core
+    XML (oai_dc), one record per document or per page. Restricted documents are left out
+    unless --include-restricted."""
+    if fmt not in ("csv", "json", "dc-xml"):
+        raise UsageError(f"--format {fmt!r}: expected csv, json or dc-xml")
+    if per not in ("document", "page"):
+        raise UsageError(f"--per {per!r}: expected document or page")
+    settings = _settings(config, archive)
+    chunks = api.export(
+        settings.archive,
+        fmt,
+        per=per,
+        style=CitationStyle(settings.metadata.citation_style),
+        include_restricted=include_restricted,
+    )
+    if out_file is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+        return
+    with atomic_path(out_file) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:
+        for chunk in chunks:
+            f.write(chunk)
+    err.print(escape(f"wrote {out_file}"))
 
 
 def main() -> None:

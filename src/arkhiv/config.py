@@ -100,6 +100,19 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class MetadataSettings:
+    """Where archival metadata comes from and what a document must have (issue 6)."""
+
+    # Path template mapping the last folders of a document's path to its reference, e.g.
+    # "{archive}/{fond}/{opys}/{sprava}"; "" = none. Flag: --layout.
+    layout: str = ""
+    # Fields every document must have, e.g. ("archive", "fond", "opys", "sprava").
+    required: tuple[str, ...] = ()
+    # How citations are printed: "legend" (ф. 1, оп. 2, спр. 3) or "biblio" (Ф. 1. Оп. 2. Спр. 3).
+    citation_style: str = "legend"
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings of one run. Each stage receives only its own section."""
 
@@ -108,15 +121,20 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     watch: WatchSettings = field(default_factory=WatchSettings)
+    metadata: MetadataSettings = field(default_factory=MetadataSettings)
 
 
 _SECTIONS: dict[str, type[Any]] = {
     "ingest": IngestSettings,
     "search": SearchSettings,
     "watch": WatchSettings,
+    "metadata": MetadataSettings,
     "ocr": OcrSettings,
     "pdf": PdfSettings,
 }
+
+
+_RUN_SECTIONS = ("ingest", "search", "watch", "metadata")
 
 
 def _coerce(value: Any, typ: Any, where: str) -> Any:
@@ -199,13 +217,13 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
             continue
         section, _, key = rest.partition("_")
         known = {f.name for f in fields(_SECTIONS[section])} if section in _SECTIONS else set()
-        if section in ("ingest", "search", "watch") and key in known:
+        if section in _RUN_SECTIONS and key in known:
             out.setdefault(section, {})[key] = value
         else:
             raise ConfigError(
                 f"environment variable {name}: not an arkhiv setting",
                 hint="use ARKHIV_ARCHIVE, ARKHIV_CONFIG, ARKHIV_PIPELINES_DIR or "
-                "ARKHIV_<SECTION>_<KEY> for a key of [ingest], [search] or [watch]",
+                "ARKHIV_<SECTION>_<KEY> for a key of [ingest], [search], [watch] or [metadata]",
             )
     return out
 
@@ -241,15 +259,20 @@ def load_settings(
                 continue
             if section == "":
                 settings = _apply(settings, values, where)
-            elif section in ("ingest", "search", "watch"):
+            elif section in _RUN_SECTIONS:
                 sub = _apply(getattr(settings, section), values, f"{where} [{section}]")
                 settings = replace(settings, **{section: sub})
             else:
                 raise ConfigError(
                     f"{where}: unknown section [{section}]",
-                    hint="known sections: [ingest], [search], [watch]; OCR and PDF settings "
-                    "live in pipelines/NAME.toml",
+                    hint="known sections: [ingest], [search], [watch], [metadata]; OCR and PDF "
+                    "settings live in pipelines/NAME.toml",
                 )
+    if settings.metadata.citation_style not in ("legend", "biblio"):
+        raise ConfigError(
+            f'metadata.citation_style must be "legend" or "biblio", '
+            f"not {settings.metadata.citation_style!r}"
+        )
     if settings.ingest.jobs < 0:
         raise ConfigError(f"ingest.jobs must be 0 (all cores) or more, not {settings.ingest.jobs}")
     return settings

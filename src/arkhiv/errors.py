@@ -91,3 +91,10 @@ class QueryError(ArkhivError):
     """A search query that cannot be parsed."""
 
     exit_code = ExitCode.USAGE
+
+
+class MetadataError(ArkhivError):
+    """Archival metadata that cannot be used as a whole (a manifest with an unknown column, a
+    bad layout template). A single document's bad metadata fails that document only."""
+
+    exit_code = ExitCode.USAGE

@@ -124,3 +124,10 @@ class Hit:
     pdf_path: str | None  # relative to the archive folder
     pdf_page: int | None  # the page of that PDF that shows this page
     text_path: str | None
+    reference: dict[str, str] = field(default_factory=dict)  # archive, fond, opys, sprava, volume
+    arkush: int | None = None
+    verso: bool = False
+    title: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    citation: str = ""  # the full citation of the page (filled in by api.search)

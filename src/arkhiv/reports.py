@@ -30,7 +30,7 @@ def summary_lines(report: BatchReport) -> list[str]:
         f"{report.documents} document(s): {report.pages_ok} page(s) OCRed, "
         f"{report.pages_skipped} already done, {report.pages_failed} failed"
         + (f", {report.pages_excluded} left out by setting" if report.pages_excluded else "")
-        + (f", {report.inputs_failed} file(s) unreadable" if report.inputs_failed else "")
+        + (f", {report.inputs_failed} input(s) not ingested" if report.inputs_failed else "")
         + f" in {report.seconds:.1f} s"
         + (f" ({rate:.1f} pages/min)" if report.pages_ok else ""),
         f"archive: {report.archive}",

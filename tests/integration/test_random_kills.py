@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -182,7 +183,7 @@ def _unexpected_files(archive: Path) -> list[str]:
     for p in archive.glob("documents/**/*"):
         rel = p.relative_to(archive).parts
         if p.is_file() and not (
-            (len(rel) == 3 and p.name == "document.pdf")
+            (len(rel) == 3 and p.name in ("document.pdf", "document.json"))
             or (len(rel) == 4 and rel[2] == "pages" and p.suffix == ".txt")
         ):
             odd.append("/".join(rel))
@@ -254,6 +255,10 @@ def test_random_kills_then_finish(tmp_path: Path, seed: int) -> None:
     # No leftovers of the killed runs; the originals untouched.
     assert not list(archive.rglob(f"{TEMP_PREFIX}*"))
     assert _unexpected_files(archive) == []
+    for doc_json in archive.glob("documents/*/document.json"):  # complete, and current
+        record = json.loads(doc_json.read_text(encoding="utf-8"))
+        assert record["pdf_sha256"] == _sha(doc_json.parent / "document.pdf")
+    assert len(list(archive.glob("documents/*/document.json"))) == 3
     assert not list((archive / "tmp").iterdir())
     assert {p: _sha(p) for p in originals} == originals
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from arkhiv.fsutil import atomic_path
 
 
-def assemble_document(pages: Sequence[tuple[Path, int]], target: Path) -> None:
-    """Write the pages, in order, as one PDF at `target` (atomically).
+def assemble_document(
+    pages: Sequence[tuple[Path, int]],
+    target: Path,
+    metadata: tuple[str, Mapping[str, str]] | None = None,
+) -> None:
+    """Write the pages, in order, as one PDF at `target` (atomically), with `metadata` (an XMP
+    packet and the matching document information entries) replacing OCRmyPDF's.
 
     Each page is (PDF file, 0-based page index): a single-page PDF from the page cache, or a
     page of the document's previous PDF (which may be `target` itself: it is replaced only by
@@ -37,5 +43,23 @@ def assemble_document(pages: Sequence[tuple[Path, int]], target: Path) -> None:
         del base.pages[:]
         for path, index in pages:
             base.pages.append(source(path).pages[index])
+        if metadata is not None:
+            write_metadata(base, *metadata)
         with atomic_path(target) as tmp:
-            base.save(tmp)
+            # Our XMP packet is stored as built (pikepdf would otherwise re-serialize it).
+            base.save(tmp, fix_metadata_version=metadata is None)
+
+
+def write_metadata(pdf: Any, xmp: str, docinfo: Mapping[str, str]) -> None:
+    """Replace the XMP stream and the document information dictionary of an open pikepdf.Pdf.
+
+    Both are replaced as a whole: PDF/A requires them to agree (ISO 19005-2, 6.6.2.3.1), and
+    the XMP carries the PDF/A identification that OCRmyPDF wrote (the caller's fields keep it).
+    """
+    import pikepdf
+
+    pdf.Root.Metadata = pdf.make_stream(
+        xmp.encode("utf-8"), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML
+    )
+    info = pikepdf.Dictionary({key: pikepdf.String(value) for key, value in docinfo.items()})
+    pdf.trailer.Info = pdf.make_indirect(info)

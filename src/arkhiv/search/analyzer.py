@@ -54,9 +54,9 @@ from functools import lru_cache
 from typing import Any
 
 from pymorphy3 import MorphAnalyzer
-from whoosh.analysis import Analyzer, Filter, RegexTokenizer, Token
+from whoosh.analysis import Analyzer, Filter, IDTokenizer, RegexTokenizer, Token
 
-from arkhiv.search.normalize import APOSTROPHES, fold_token
+from arkhiv.search.normalize import APOSTROPHES, fold_ref, fold_token
 
 __all__ = [
     "TOKEN_PATTERN",
@@ -234,3 +234,18 @@ def index_analyzer() -> Analyzer:
 def query_analyzer() -> Analyzer:
     """An analyzer that always emits exactly one lemma per position."""
     return _build("query")
+
+
+class RefFoldFilter(Filter):  # type: ignore[misc]
+    """Replace each token's text with fold_ref(text)."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            t.text = fold_ref(t.text)
+            yield t
+
+
+def ref_analyzer() -> Analyzer:
+    """The analyzer of reference fields (fond:Р-123): the whole value is one folded term."""
+    composite: Analyzer = IDTokenizer() | RefFoldFilter()
+    return composite

@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh import fields, highlight, index
 from whoosh.qparser import QueryParser
-from whoosh.query import Query
+from whoosh.query import And, NumericRange, Query, Term
 
 from arkhiv.errors import QueryError, SearchIndexError
 from arkhiv.fsutil import fsync_dir
 from arkhiv.models import Hit
-from arkhiv.search.analyzer import analyzer
+from arkhiv.search.analyzer import analyzer, ref_analyzer
+from arkhiv.search.normalize import fold_ref
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,49 @@ class PageRecord:
     pdf_path: str | None
     text_path: str | None
     pdf_page: int | None
+    reference: Mapping[str, str] = field(default_factory=dict)  # archive, fond, opys, ...
+    arkush: int | None = None
+    verso: bool = False
+    title: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    access: str = "open"
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrictions on the archival reference and the years of the documents searched.
+
+    Reference values are compared folded (fold_ref): `P-123` finds `Р-123`. A year range keeps
+    documents whose dates overlap it; documents without dates are then left out.
+    """
+
+    repository: str | None = None
+    fond: str | None = None
+    opys: str | None = None
+    sprava: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in vars(self).values())
+
+    def query(self) -> Query | None:
+        terms: list[Query] = [
+            Term(name, fold_ref(value))
+            for name, value in (
+                ("repository", self.repository),
+                ("fond", self.fond),
+                ("opys", self.opys),
+                ("sprava", self.sprava),
+            )
+            if value
+        ]
+        if self.year_from is not None:  # the document ends in or after the first year asked
+            terms.append(NumericRange("year_to", self.year_from, None))
+        if self.year_to is not None:  # and starts in or before the last
+            terms.append(NumericRange("year_from", None, self.year_to))
+        return And(terms) if terms else None
 
 
 def _new_generation(archive: Path) -> Path:
@@ -76,6 +120,17 @@ def _point_index_at(archive: Path, generation: Path) -> None:
     fsync_dir(archive)
 
 
+# Reference parts (ArchivalRef field names) -> index fields; "archive" is the repository code,
+# named so to keep it apart from the archive folder of the CLI's --archive.
+_REF_FIELDS = {
+    "archive": "repository",
+    "fond": "fond",
+    "opys": "opys",
+    "sprava": "sprava",
+    "volume": "volume",
+}
+
+
 def page_id(document_id: int, number: int) -> str:
     """The unique key of a page in the index: re-indexing a page replaces it."""
     return f"{document_id}:{number}"
@@ -92,6 +147,19 @@ def schema() -> fields.Schema:
         text_path=fields.STORED(),
         pdf_page=fields.STORED(),
         text=fields.TEXT(analyzer=analyzer(), stored=True, phrase=True),
+        # Archival metadata (issue 6): reference parts as folded single terms, so that the
+        # query syntax `fond:Р-123` and the filters match however the code was typed.
+        repository=fields.ID(stored=True, analyzer=ref_analyzer()),
+        fond=fields.ID(stored=True, analyzer=ref_analyzer()),
+        opys=fields.ID(stored=True, analyzer=ref_analyzer()),
+        sprava=fields.ID(stored=True, analyzer=ref_analyzer()),
+        volume=fields.ID(stored=True, analyzer=ref_analyzer()),
+        title=fields.TEXT(analyzer=analyzer(), stored=True),
+        year_from=fields.NUMERIC(int, stored=True),
+        year_to=fields.NUMERIC(int, stored=True),
+        arkush=fields.STORED(),
+        verso=fields.STORED(),
+        access=fields.ID(stored=True),
     )
 
 
@@ -175,6 +243,13 @@ class PageIndex:
                     text_path=r.text_path,
                     pdf_page=r.pdf_page,
                     text=r.text,
+                    arkush=r.arkush,
+                    verso=r.verso,
+                    access=r.access,
+                    **{_REF_FIELDS[k]: v for k, v in r.reference.items() if k in _REF_FIELDS and v},
+                    **({"title": r.title} if r.title else {}),
+                    **({"year_from": r.year_from} if r.year_from is not None else {}),
+                    **({"year_to": r.year_to} if r.year_to is not None else {}),
                 )
                 count += 1
         except BaseException:
@@ -203,11 +278,14 @@ class PageIndex:
         except Exception as e:
             raise QueryError(f"cannot understand the query {q!r}: {e}") from e
 
-    def search(self, query: str, limit: int = 10) -> tuple[int, list[Hit]]:
+    def search(
+        self, query: str, limit: int = 10, filters: SearchFilters | None = None
+    ) -> tuple[int, list[Hit]]:
         """Total number of matching pages and the best `limit` hits with snippets."""
         parsed = self.parse(query)
+        restrict = filters.query() if filters is not None else None
         with self._ix.searcher() as searcher:
-            results = searcher.search(parsed, limit=limit, terms=True)
+            results = searcher.search(parsed, limit=limit, terms=True, filter=restrict)
             results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
             results.formatter = _MarkFormatter()
             hits = []
@@ -223,6 +301,14 @@ class PageIndex:
                         pdf_path=hit.get("pdf_path"),
                         pdf_page=hit.get("pdf_page"),
                         text_path=hit.get("text_path"),
+                        reference={
+                            part: hit[name] for part, name in _REF_FIELDS.items() if name in hit
+                        },
+                        arkush=hit.get("arkush"),
+                        verso=bool(hit.get("verso")),
+                        title=hit.get("title"),
+                        year_from=hit.get("year_from"),
+                        year_to=hit.get("year_to"),
                     )
                 )
             return len(results), hits

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["APOSTROPHES", "fold_token", "normalize_text"]
+__all__ = ["APOSTROPHES", "fold_ref", "fold_token", "normalize_text"]
 
 # Every character OCR engines and typists use for the Ukrainian apostrophe (м'ясо, сім’я,
 # пʼять). The analyzer's tokenizer imports this so both sides agree on the set.
@@ -66,3 +66,17 @@ def fold_token(s: str, *, keep_ge: bool = False) -> str:
     if _HAS_LATIN_LOOKALIKE.search(s) and _HAS_CYRILLIC.search(s):
         s = _LETTER_RUN.sub(_fold_run, s)
     return s if keep_ge else s.translate(_GE_TO_G)
+
+
+# Reference codes are Cyrillic, but typists reach for the Latin P, A, C... of the same shape.
+_REF_LATIN = str.maketrans("aceiopxykmhtb", "асеіорхукмнтв")
+_REF_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015.]+")
+
+
+def fold_ref(s: str) -> str:
+    """Return the index form of a reference part (фонд, опис, справа, archive code): NFC, lower
+    case, Latin look-alikes made Cyrillic, spaces, hyphens and dots dropped, so that `P-123`,
+    `р123` and `Р-123` are one term. Two different codes never fold to one: the folded
+    characters are only separators and letter shapes."""
+    s = unicodedata.normalize("NFC", s).casefold().translate(_REF_LATIN)
+    return _REF_SEPARATORS.sub("", s)

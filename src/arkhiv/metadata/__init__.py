@@ -1,0 +1,1 @@
+"""Archival metadata: reference codes, dates, sources (layout, sidecars, manifests), XMP."""
