@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 
 # Programs and data from Debian: Tesseract with the Ukrainian, Russian and English models,
 # Ghostscript and qpdf (used by OCRmyPDF), poppler (pdftotext, pdftoppm for pdf2image),
-# fonts for samples/make_samples.py.
+# fonts for samples/make_samples.py (they also cover Cyrillic in Chromium's screenshots),
+# Chromium for the browser tests in tests/e2e (Playwright drives /usr/bin/chromium; it never
+# downloads a browser of its own).
 APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-ukr tesseract-ocr-rus tesseract-ocr-eng
   ghostscript qpdf poppler-utils
   fonts-dejavu-core fonts-liberation2
+  chromium
   python3-venv
 )
 

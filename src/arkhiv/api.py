@@ -29,12 +29,11 @@ from arkhiv.config import Pipeline, Settings, ocr_key_material
 from arkhiv.errors import ArkhivError, CatalogError, MissingDependencyError, UsageError
 from arkhiv.fsutil import archive_lock, atomic_write_text, remove_stale_temps, sha256_file
 from arkhiv.metadata.fields import DocumentMetadata
-from arkhiv.metadata.ref import ArchivalRef, CitationStyle, Leaf
+from arkhiv.metadata.ref import CitationStyle, Leaf
 from arkhiv.metadata.sources import DocumentPlan, MetadataRequest, resolve
 from arkhiv.models import (
     BatchReport,
     DocumentSource,
-    Hit,
     PageOcrResult,
     PageReport,
     SkippedInput,
@@ -45,6 +44,7 @@ from arkhiv.pipeline import discover as discover_stage
 from arkhiv.pipeline.metadata import DOCUMENT_JSON, document_record, pdf_metadata, xmp_fields
 from arkhiv.pipeline.ocr import PageTask, cache_paths, load_cached, ocr_page, worker_init
 from arkhiv.pipeline.pdf import assemble_document
+from arkhiv.reader import ArchiveReader, DocumentView, SearchResult, document_view
 from arkhiv.search import PageIndex, PageRecord, SearchFilters
 
 if TYPE_CHECKING:
@@ -201,6 +201,9 @@ def _ingest_locked(
         # A new index only for an archive that never had one: a deleted or damaged index of
         # an archive with pages is reported (run `arkhiv reindex`), never silently replaced.
         index = PageIndex.open(archive, create=not catalog.has_indexed_pages())
+        if not index.is_current():  # written by an older arkhiv: rebuilt from the catalog
+            _rebuild_index(archive, catalog)
+            index = PageIndex.open(archive, create=False)
         # Leftovers of a killed run: temp files (never visible as outputs) and work folders.
         remove_stale_temps(archive)
         shutil.rmtree(archive / TMP_DIR, ignore_errors=True)
@@ -653,45 +656,20 @@ def _page_label(page: SourcePage) -> str:
     return f"{page.path}" + (f" (page {page.frame + 1})" if page.frame is not None else "")
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    """Hits of one query."""
-
-    query: str
-    total: int
-    hits: list[Hit]
-    indexed_pages: int  # 0: the archive has no searchable page yet
-
-
 def search(
     archive: Path,
     query: str,
     *,
     limit: int = 10,
+    page: int = 1,
     filters: SearchFilters | None = None,
+    fuzzy: bool = False,
     style: CitationStyle = CitationStyle.LEGEND,
 ) -> SearchResult:
     """Search the archive's pages; words match in any grammatical form. `filters` restrict
     the archival reference and years; the query may also name fields (`fond:Р-123`)."""
-    Catalog.open(archive, create=False).close()  # a clear message when there is no archive
-    index = PageIndex.open(archive, create=False)
-    total, hits = index.search(query, limit=limit, filters=filters)
-    hits = [replace(h, citation=page_citation(h.reference, h.arkush, h.verso, style)) for h in hits]
-    return SearchResult(query, total, hits, index.doc_count())
-
-
-def page_citation(
-    reference: Mapping[str, str],
-    arkush: int | None,
-    verso: bool,
-    style: CitationStyle = CitationStyle.LEGEND,
-) -> str:
-    """The citation of a page, e.g. "ДАЗО, ф. Р-123, оп. 4, спр. 56, арк. 7 зв."; "" when the
-    document has no reference."""
-    ref = ArchivalRef(**{k: v for k, v in reference.items() if k in _REF_COLUMNS})
-    if ref.is_empty():
-        return ""
-    return ref.citation(Leaf(arkush, verso) if arkush else None, style)
+    reader = ArchiveReader(archive, style)
+    return reader.search(query, limit=limit, page=page, filters=filters, fuzzy=fuzzy)
 
 
 def reindex(archive: Path) -> int:
@@ -704,18 +682,22 @@ def reindex(archive: Path) -> int:
 def _reindex_locked(archive: Path) -> int:
     catalog = Catalog.open(archive, create=False)
     try:
-        written: list[tuple[int, str]] = []
-
-        def records() -> Iterator[PageRecord]:  # streamed: page texts are not all held at once
-            for row in catalog.all_ok_pages():
-                written.append((row["id"], row["page_key"]))
-                yield _index_record(row)
-
-        count = PageIndex.rebuild(archive, records())
-        catalog.mark_indexed(written)
-        return count
+        return _rebuild_index(archive, catalog)
     finally:
         catalog.close()
+
+
+def _rebuild_index(archive: Path, catalog: Catalog) -> int:
+    written: list[tuple[int, str]] = []
+
+    def records() -> Iterator[PageRecord]:  # streamed: page texts are not all held at once
+        for row in catalog.all_ok_pages():
+            written.append((row["id"], row["page_key"]))
+            yield _index_record(row)
+
+    count = PageIndex.rebuild(archive, records())
+    catalog.mark_indexed(written)
+    return count
 
 
 doctor = doctor_mod.run_checks
@@ -783,21 +765,6 @@ def check_batch(
     return BatchCheck([CheckedDocument(d, batch.plans[d.path]) for d in batch.docs], found)
 
 
-@dataclass(frozen=True)
-class DocumentView:
-    """One document for `arkhiv show`: its catalog row, metadata record and pages."""
-
-    id: int
-    name: str
-    source: str
-    citation: str
-    status: str
-    pdf_path: str | None
-    metadata: dict[str, object]
-    pages: list[PageRow]
-    leaf: Leaf | None  # the leaf the citation asked for, if any
-
-
 def find_documents(
     archive: Path, ref: str, style: CitationStyle = CitationStyle.LEGEND
 ) -> list[DocumentView]:
@@ -838,23 +805,7 @@ def find_documents(
                 hint='give a document id, a citation such as "ф. Р-123, оп. 4, спр. 56" or a '
                 "document's folder name; `arkhiv export --format csv` lists them all",
             )
-        views = []
-        for row in rows:
-            record = json.loads(row["metadata"]) if row["metadata"] else {}
-            refd = ArchivalRef(**(record.get("reference") or {}))
-            views.append(
-                DocumentView(
-                    id=row["id"],
-                    name=row["name"],
-                    source=row["source_path"],
-                    citation=refd.citation(style=style),
-                    status=row["status"],
-                    pdf_path=row["pdf_path"],
-                    metadata=record,
-                    pages=catalog.document_pages(row["id"]),
-                    leaf=leaf,
-                )
-            )
+        views = [replace(document_view(catalog, row, style), leaf=leaf) for row in rows]
         return views
     finally:
         catalog.close()

@@ -130,4 +130,5 @@ class Hit:
     title: str | None = None
     year_from: int | None = None
     year_to: int | None = None
+    access: str = "open"  # "restricted": shown only to users allowed to see it
     citation: str = ""  # the full citation of the page (filled in by api.search)

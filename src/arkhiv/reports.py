@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from arkhiv.api import SearchResult
 from arkhiv.models import BatchReport
+from arkhiv.reader import SearchResult
 
 MAX_LISTED_FAILURES = 20
 

@@ -61,10 +61,7 @@ _MARKER_RE = re.compile(
     re.IGNORECASE,
 )
 _ARCHIVE_CHAR_RE = re.compile(r"[^\W_]|[\s.'\u2019\u02bc\u2018\"«»„“”" + _DASHES + "]")
-_LABELS = {
-    "legend": ("ф.", "оп.", "спр.", "т.", "арк."),
-    "biblio": ("Ф.", "Оп.", "Спр.", "Т.", "Арк."),
-}
+_LABELS = ("ф.", "оп.", "спр.", "т.", "арк.")  # capitalized in the bibliographic style
 
 
 class CitationStyle(StrEnum):
@@ -248,12 +245,13 @@ class ArchivalRef:
     ) -> str:
         """The reference (and leaf) printed in `style`; only set parts; "" if nothing is set."""
         style = CitationStyle(style)  # a plain "biblio" from a setting works too
-        labels = dict(zip(_ORDER, _LABELS[style], strict=True))
+        biblio = style == CitationStyle.BIBLIO
+        labels = {k: v.capitalize() if biblio else v for k, v in zip(_ORDER, _LABELS, strict=True)}
         items = [self.archive] if self.archive else []
         items += [f"{labels[k]} {v}" for k, v in self.parts().items() if k != "archive"]
         if leaf is not None:
             items.append(f"{labels['arkush']} {leaf}")
-        if style == CitationStyle.LEGEND or not items:
+        if not biblio or not items:
             return ", ".join(items)
         text = ". ".join(items)
         return text if text.endswith(".") else text + "."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -12,13 +13,13 @@ from typing import Any
 
 from whoosh import fields, highlight, index
 from whoosh.qparser import QueryParser
-from whoosh.query import And, NumericRange, Query, Term
+from whoosh.query import And, FuzzyTerm, NumericRange, Or, Query, Term
 
 from arkhiv.errors import QueryError, SearchIndexError
 from arkhiv.fsutil import fsync_dir
 from arkhiv.models import Hit
 from arkhiv.search.analyzer import analyzer, ref_analyzer
-from arkhiv.search.normalize import fold_ref
+from arkhiv.search.normalize import fold_ref, fold_token
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,10 @@ class PageIndex:
         writer.commit()
         return count
 
+    def is_current(self) -> bool:
+        """False for an index written by an older arkhiv (fields missing): rebuild it."""
+        return set(schema().names()) <= set(self._ix.schema.names())
+
     def doc_count(self) -> int:
         return int(self._ix.doc_count())
 
@@ -279,36 +284,148 @@ class PageIndex:
             raise QueryError(f"cannot understand the query {q!r}: {e}") from e
 
     def search(
-        self, query: str, limit: int = 10, filters: SearchFilters | None = None
-    ) -> tuple[int, list[Hit]]:
-        """Total number of matching pages and the best `limit` hits with snippets."""
+        self,
+        query: str,
+        limit: int = 10,
+        filters: SearchFilters | None = None,
+        *,
+        page: int = 1,
+        fuzzy: bool = False,
+        include_restricted: bool = True,
+        searcher: Any = None,
+    ) -> SearchPage:
+        """One page of hits (`limit` per page, `page` from 1) with snippets, and the total.
+
+        `fuzzy` also matches words one edit away (OCR typos); without `include_restricted`
+        documents marked restricted are masked out (they are neither counted nor shown). A
+        query that finds nothing gets a "did you mean" suggestion from the index's terms.
+        `searcher`: a Whoosh searcher to reuse (a server keeps one open); else one is opened.
+        """
         parsed = self.parse(query)
+        if fuzzy:
+            parsed = parsed.accept(lambda q: _fuzzy(q, query))
         restrict = filters.query() if filters is not None else None
-        with self._ix.searcher() as searcher:
-            results = searcher.search(parsed, limit=limit, terms=True, filter=restrict)
-            results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
+        mask = None if include_restricted else Term("access", "restricted")
+        with contextlib.ExitStack() as stack:
+            if searcher is None:
+                searcher = stack.enter_context(self._ix.searcher())
+            # No terms=True: with it, Whoosh 2.7.5 counts masked documents in the total.
+            # Highlighting works from the query's own terms.
+            results = searcher.search_page(
+                parsed, max(page, 1), pagelen=limit, filter=restrict, mask=mask
+            )
+            results.results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
+            results.results.formatter = _MarkFormatter()
+            hits = [_hit(hit) for hit in results]
+            total = len(results)
+            suggestion = self._suggest(searcher, parsed, query) if total == 0 else None
+            return SearchPage(total, hits, suggestion)
+
+    def highlight_document(
+        self, query: str, document_id: int, *, fuzzy: bool = False, searcher: Any = None
+    ) -> dict[int, str]:
+        """The whole text of each page of a document that matches `query`, hit words marked
+        [[...]]; pages without a hit are left out."""
+        parsed = self.parse(query)
+        if fuzzy:
+            parsed = parsed.accept(lambda q: _fuzzy(q, query))
+        with contextlib.ExitStack() as stack:
+            if searcher is None:
+                searcher = stack.enter_context(self._ix.searcher())
+            results = searcher.search(
+                parsed, limit=None, terms=True, filter=Term("document_id", document_id)
+            )
+            results.fragmenter = highlight.WholeFragmenter(charlimit=None)
             results.formatter = _MarkFormatter()
-            hits = []
-            for hit in results:
-                snippet = hit.highlights("text", top=2) or hit["text"][:200]
-                hits.append(
-                    Hit(
-                        document_id=hit["document_id"],
-                        document=hit["document"],
-                        page=hit["page"],
-                        score=round(float(hit.score), 3),
-                        snippet=" ".join(snippet.split()),
-                        pdf_path=hit.get("pdf_path"),
-                        pdf_page=hit.get("pdf_page"),
-                        text_path=hit.get("text_path"),
-                        reference={
-                            part: hit[name] for part, name in _REF_FIELDS.items() if name in hit
-                        },
-                        arkush=hit.get("arkush"),
-                        verso=bool(hit.get("verso")),
-                        title=hit.get("title"),
-                        year_from=hit.get("year_from"),
-                        year_to=hit.get("year_to"),
-                    )
-                )
-            return len(results), hits
+            return {hit["page"]: hit.highlights("text", top=1) or hit["text"] for hit in results}
+
+    def searcher(self) -> Any:
+        """A new Whoosh searcher (the caller closes it; `refresh()` picks up new commits)."""
+        return self._ix.searcher()
+
+    @staticmethod
+    def _suggest(searcher: Any, parsed: Query, query: str) -> str | None:
+        """The query with its unknown words replaced by the nearest indexed words, or None.
+
+        Whoosh's own correct_query looks only at the query's lemma, which for an OCR or
+        typing error is a guess (Ужгородь -> ужгородити); the word as typed is tried too.
+        """
+        try:
+            reader = searcher.reader()
+            corrector = searcher.corrector("text")
+            out = query
+            changed = False
+            for term in sorted(_text_terms(parsed), key=lambda t: -t.startchar):
+                typed = fold_token(query[term.startchar : term.endchar])
+                if ("text", term.text) in reader or len(typed) < 3 or typed.isdigit():
+                    continue
+                for candidate in dict.fromkeys((typed, term.text)):
+                    found = corrector.suggest(candidate, limit=1, maxdist=2, prefix=1)
+                    if found:
+                        out = out[: term.startchar] + found[0] + out[term.endchar :]
+                        changed = True
+                        break
+            return out if changed else None
+        except Exception as e:  # a suggestion is a nicety; never fail the search for it
+            log.debug("no suggestion for %r: %s", query, e)
+            return None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of hits of a query."""
+
+    total: int
+    hits: list[Hit]
+    suggestion: str | None = None  # "did you mean", when nothing was found
+
+
+def _text_terms(q: Query) -> list[Term]:
+    """The plain words of the text field in a parsed query, with their place in the string."""
+    return [
+        t
+        for t in q.leaves()
+        if isinstance(t, Term)
+        and t.fieldname == "text"
+        and getattr(t, "startchar", None) is not None
+    ]
+
+
+def _fuzzy(q: Query, query: str) -> Query:
+    """A text word also matches index terms one or two edits away (two for words of six
+    letters or more), first letter fixed, so that OCR's misread letters and typing errors
+    match. The index holds lemmas, and the lemma of a misspelled word is a guess
+    (Ужгородь -> ужгородити), so the word as typed is tried as well."""
+    if not (isinstance(q, Term) and q.fieldname == "text" and len(q.text) > 3):
+        return q
+
+    def fuzzy(text: str) -> FuzzyTerm:
+        dist = 2 if len(text) >= 6 else 1
+        return FuzzyTerm(q.fieldname, text, boost=q.boost, maxdist=dist, prefixlength=1)
+
+    start, end = getattr(q, "startchar", None), getattr(q, "endchar", None)
+    typed = fold_token(query[start:end]) if start is not None and end is not None else q.text
+    if typed == q.text or len(typed) <= 3:
+        return fuzzy(q.text)
+    return Or([fuzzy(q.text), fuzzy(typed)])
+
+
+def _hit(hit: Any) -> Hit:
+    snippet = hit.highlights("text", top=2) or hit["text"][:200]
+    return Hit(
+        document_id=hit["document_id"],
+        document=hit["document"],
+        page=hit["page"],
+        score=round(float(hit.score), 3),
+        snippet=" ".join(snippet.split()),
+        pdf_path=hit.get("pdf_path"),
+        pdf_page=hit.get("pdf_page"),
+        text_path=hit.get("text_path"),
+        reference={part: hit[name] for part, name in _REF_FIELDS.items() if name in hit},
+        arkush=hit.get("arkush"),
+        verso=bool(hit.get("verso")),
+        title=hit.get("title"),
+        year_from=hit.get("year_from"),
+        year_to=hit.get("year_to"),
+        access=hit.get("access") or "open",
+    )

@@ -1,0 +1,220 @@
+"""Read-only access to an archive: search, documents, pages; shared by the CLI and the web page."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from arkhiv.catalog import CATALOG_NAME, Catalog, PageRow
+from arkhiv.errors import ArchiveNotFoundError, SearchIndexError
+from arkhiv.metadata.ref import ArchivalRef, CitationStyle, Leaf
+from arkhiv.models import Hit
+from arkhiv.search import PageIndex, SearchFilters
+from arkhiv.search.index import INDEX_DIR
+
+REF_COLUMNS = {
+    "archive": "repository",
+    "fond": "fond",
+    "opys": "opys",
+    "sprava": "sprava",
+    "volume": "volume",
+}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits of one query (one page of them)."""
+
+    query: str
+    total: int
+    hits: list[Hit]
+    indexed_pages: int  # 0: the archive has no searchable page yet
+    page: int = 1
+    per_page: int = 10
+    suggestion: str | None = None  # "did you mean", when nothing was found
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """One document: its catalog row, metadata record and pages."""
+
+    id: int
+    name: str
+    source: str
+    citation: str
+    status: str
+    pdf_path: str | None
+    pdf_sha256: str | None
+    access: str
+    metadata: dict[str, Any]
+    pages: list[PageRow]
+    leaf: Leaf | None = None  # the leaf a citation asked for, if any
+    reference: dict[str, str] = field(default_factory=dict)
+
+    def page_citation(self, page: PageRow, style: CitationStyle = CitationStyle.LEGEND) -> str:
+        return page_citation(self.reference, page.arkush, bool(page.verso), style)
+
+
+def page_citation(
+    reference: Mapping[str, str],
+    arkush: int | None,
+    verso: bool,
+    style: CitationStyle = CitationStyle.LEGEND,
+) -> str:
+    """The citation of a page, e.g. "ДАЗО, ф. Р-123, оп. 4, спр. 56, арк. 7 зв."; "" when the
+    document has no reference."""
+    ref = ArchivalRef(**{k: v for k, v in reference.items() if k in REF_COLUMNS and v})
+    if ref.is_empty():
+        return ""
+    return ref.citation(Leaf(arkush, verso) if arkush else None, style)
+
+
+def document_view(catalog: Catalog, row: sqlite3.Row, style: CitationStyle) -> DocumentView:
+    record = json.loads(row["metadata"]) if row["metadata"] else {}
+    reference = {k: str(v) for k, v in (record.get("reference") or {}).items()}
+    return DocumentView(
+        id=row["id"],
+        name=row["name"],
+        source=row["source_path"],
+        citation=page_citation(reference, None, False, style),
+        status=row["status"],
+        pdf_path=row["pdf_path"],
+        pdf_sha256=row["pdf_sha256"],
+        access=row["access"] or "open",
+        metadata=record,
+        pages=catalog.document_pages(row["id"]),
+        reference=reference,
+    )
+
+
+class ArchiveReader:
+    """An archive opened for reading. Thread-safe: each thread gets its own catalog
+    connection and Whoosh searcher, refreshed when the index gets new commits or is rebuilt
+    (`arkhiv reindex` swaps the `index` symlink)."""
+
+    def __init__(self, archive: Path, style: CitationStyle = CitationStyle.LEGEND) -> None:
+        if not (archive / CATALOG_NAME).is_file():
+            raise ArchiveNotFoundError(
+                f"{archive}: no arkhiv archive here (no {CATALOG_NAME})",
+                hint="ingest scans first: arkhiv ingest SCANS_DIR --archive " + str(archive),
+            )
+        self.archive = archive
+        self.style = style
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._index: PageIndex | None = None
+        self._index_target = ""
+        self.index()  # a clear message now when the index is missing or damaged
+
+    def index(self) -> PageIndex:
+        """The current index generation (reopened after a rebuild)."""
+        link = self.archive / INDEX_DIR
+        target = os.readlink(link) if link.is_symlink() else str(link)
+        with self._lock:
+            if self._index is None or target != self._index_target:
+                self._index = PageIndex.open(self.archive, create=False)
+                self._index_target = target
+            return self._index
+
+    def _searcher(self) -> Any:
+        index = self.index()
+        local = self._local
+        if getattr(local, "index", None) is not index:
+            if getattr(local, "searcher", None) is not None:
+                local.searcher.close()
+            local.searcher = index.searcher()
+            local.index = index
+        else:
+            local.searcher = local.searcher.refresh()
+        return local.searcher
+
+    @contextmanager
+    def catalog(self) -> Iterator[Catalog]:
+        catalog = Catalog.open(self.archive, create=False)
+        try:
+            yield catalog
+        finally:
+            catalog.close()
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        filters: SearchFilters | None = None,
+        fuzzy: bool = False,
+        include_restricted: bool = True,
+    ) -> SearchResult:
+        """Pages matching `query` (words in any grammatical form), best first."""
+        index = self.index()
+        if not index.is_current():
+            raise SearchIndexError(
+                f"{index.path}: the search index is from an older arkhiv",
+                hint="rebuild it once: arkhiv reindex --archive " + str(self.archive),
+            )
+        searcher = self._searcher()
+        found = index.search(
+            query,
+            limit=limit,
+            filters=filters,
+            page=page,
+            fuzzy=fuzzy,
+            include_restricted=include_restricted,
+            searcher=searcher,
+        )
+        hits = [
+            replace(h, citation=page_citation(h.reference, h.arkush, h.verso, self.style))
+            for h in found.hits
+        ]
+        return SearchResult(
+            query,
+            found.total,
+            hits,
+            searcher.doc_count(),
+            page=page,
+            per_page=limit,
+            suggestion=found.suggestion,
+        )
+
+    def highlights(self, query: str, doc_id: int, *, fuzzy: bool = False) -> dict[int, str]:
+        """Page number -> the page's text with the query's hits marked [[...]]."""
+        return self.index().highlight_document(
+            query, doc_id, fuzzy=fuzzy, searcher=self._searcher()
+        )
+
+    def document(self, doc_id: int, *, include_restricted: bool = True) -> DocumentView | None:
+        """A document by id; None when there is none or it may not be shown."""
+        with self.catalog() as catalog:
+            rows = catalog.documents("id = ?", [doc_id])
+            if not rows or (rows[0]["access"] == "restricted" and not include_restricted):
+                return None
+            return document_view(catalog, rows[0], self.style)
+
+    def facets(self, *, include_restricted: bool = True) -> dict[str, Any]:
+        """What the filters can offer: the distinct reference parts and the year span."""
+        where = "" if include_restricted else " WHERE access != 'restricted'"
+        out: dict[str, Any] = {}
+        with self.catalog() as catalog:
+            for column in ("repository", "fond", "opys", "sprava"):
+                rows = catalog.db.execute(
+                    f"SELECT DISTINCT {column} FROM documents{where}"
+                    f"{' AND' if where else ' WHERE'} {column} IS NOT NULL ORDER BY {column}"
+                ).fetchall()
+                out[column] = [r[0] for r in rows][:500]
+            row = catalog.db.execute(
+                f"SELECT min(year_from), max(year_to) FROM documents{where}"
+            ).fetchone()
+            out["years"] = (row[0], row[1]) if row[0] is not None else None
+        return out

@@ -1,0 +1,40 @@
+"""Wrapper of Poppler's `pdftoppm` (through pdf2image): one PDF page as an image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from arkhiv.errors import MissingDependencyError, ToolError
+
+RENDER_TIMEOUT = 60  # seconds for one page
+
+
+def render_page(pdf: Path, page: int, width: int) -> Any:
+    """Page `page` (1-based) of `pdf` as a PIL image `width` pixels wide, grayscale or RGB."""
+    from pdf2image import convert_from_path
+    from pdf2image.exceptions import (
+        PDFInfoNotInstalledError,
+        PDFPageCountError,
+        PDFSyntaxError,
+    )
+
+    try:
+        images = convert_from_path(
+            str(pdf),
+            first_page=page,
+            last_page=page,
+            size=(width, None),
+            timeout=RENDER_TIMEOUT,
+            thread_count=1,
+        )
+    except PDFInfoNotInstalledError as e:
+        raise MissingDependencyError(
+            "pdftoppm is not installed", hint="sudo apt-get install poppler-utils"
+        ) from e
+    except (PDFPageCountError, PDFSyntaxError, TimeoutError, OSError) as e:
+        message = f"cannot render {pdf} page {page}: {e}"
+        raise ToolError("pdftoppm", None, str(e)[-500:], message) from e
+    if not images:
+        raise ToolError("pdftoppm", 0, "", f"pdftoppm wrote no image for {pdf} page {page}")
+    return images[0]
