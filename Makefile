@@ -16,6 +16,7 @@ demo: setup
 	$(ARKHIV) search "архівні дані" --archive $(DEMO_ARCHIVE)
 	$(ARKHIV) search "Ужгород" --archive $(DEMO_ARCHIVE) --fond Р-123 --from 1945 --to 1950
 	$(ARKHIV) show "ДАЗО, ф. Р-123, оп. 4, спр. 56" --archive $(DEMO_ARCHIVE)
+	@echo "The search page: $(ARKHIV) serve --archive $(DEMO_ARCHIVE)   (then open http://127.0.0.1:8080)"
 
 lint: setup
 	$(VENV)/bin/ruff check src tests $(wildcard benchmarks)

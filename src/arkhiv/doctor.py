@@ -54,7 +54,10 @@ def run_checks(languages: Iterable[str] = ("ukr",)) -> list[Check]:
         checks.append(Check("ghostscript", True, ghostscript.version()))
     except ArkhivError as e:
         checks.append(Check("ghostscript", False, e.message, f"{APT} ghostscript"))
-    for prog, pkg, purpose in (("pdftotext", "poppler-utils", "checking PDF text layers"),):
+    for prog, pkg, purpose in (
+        ("pdftotext", "poppler-utils", "checking PDF text layers"),
+        ("pdftoppm", "poppler-utils", "page images on the search page, arkhiv serve"),
+    ):
         path = shutil.which(prog)
         checks.append(
             Check(
@@ -64,6 +67,7 @@ def run_checks(languages: Iterable[str] = ("ukr",)) -> list[Check]:
     checks.append(_python_package("ocrmypdf", "OCR and PDF/A"))
     checks.append(_python_package("Whoosh-Reloaded", "full-text index"))
     checks.append(_python_package("pymorphy3-dicts-uk", "Ukrainian word forms in search"))
+    checks.append(_python_package("fastapi", "the search page, arkhiv serve"))
     return checks
 
 

@@ -197,8 +197,11 @@ def create_app(
         )
         result: SearchResult | None = None
         error = None
+        t = translator(lang_of(request))
         if (from_text.strip() and year_from is None) or (to_text.strip() and year_to is None):
-            error = f"{from_text or to_text!r}: a year is four digits, 1000-2100"
+            error = t["bad_year"]
+        elif len(q) > MAX_QUERY:
+            error = t["too_long"].format(n=len(q), max=MAX_QUERY)
         elif q.strip():
             try:
                 result = run_search(q, page, PER_PAGE, fuzzy, filters, who)

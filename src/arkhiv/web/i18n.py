@@ -60,6 +60,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "failed_page": {"uk": "Сторінку не вдалося розпізнати", "en": "This page could not be read"},
     "not_found": {"uk": "Такої справи або сторінки немає.", "en": "No such document or page."},
     "bad_query": {"uk": "Запит не зрозумілий", "en": "The query cannot be understood"},
+    "too_long": {
+        "uk": "запит задовгий: {n} символів, можна не більше {max}",
+        "en": "the query is too long: {n} characters, at most {max}",
+    },
+    "bad_year": {
+        "uk": "рік — це чотири цифри, від 1000 до 2100",
+        "en": "a year is four digits, 1000 to 2100",
+    },
     "login": {"uk": "Увійти", "en": "Sign in"},
     "signed_in_as": {"uk": "Ви увійшли як {name}", "en": "Signed in as {name}"},
     "language_switch": {"uk": "English", "en": "Українська"},
