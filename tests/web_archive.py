@@ -68,9 +68,7 @@ def _add_document(
     leaves: list[tuple[int, bool]],
 ) -> int:
     scans = archive.parent / "scans" / name
-    pages = tuple(
-        SourcePage(scans / f"{n:04d}.tif", None, n) for n in range(1, len(texts) + 1)
-    )
+    pages = tuple(SourcePage(scans / f"{n:04d}.tif", None, n) for n in range(1, len(texts) + 1))
     doc_id, folder = catalog.upsert_document(
         DocumentSource(scans, name, SourceKind.FOLDER, pages), batch_id
     )

@@ -135,8 +135,11 @@ class ArchiveReader:
                 local.searcher.close()
             local.searcher = index.searcher()
             local.index = index
-        else:
-            local.searcher = local.searcher.refresh()
+        elif not local.searcher.up_to_date():
+            # A new searcher, not refresh(): refreshing the searcher of an empty index fails
+            # in Whoosh 2.7.5 (its EmptyReader has no segments).
+            local.searcher.close()
+            local.searcher = index.searcher()
         return local.searcher
 
     @contextmanager

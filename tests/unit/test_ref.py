@@ -68,17 +68,40 @@ refs = st.builds(
 )
 leaves = st.none() | st.builds(Leaf, st.integers(min_value=1, max_value=9999), st.booleans())
 
-# Pieces of citations, shuffled together: reaches the marker and ordering logic far more often.
+# Citations typed every which way, parts in order (with some bad values), for the properties.
+PART_VARIANTS = {
+    "fond": (["ф.", "ф ", "Ф.", "фонд ", "f.", "ФОНД "], ["Р-123", "р123", "P-1", "П–45", "0123а"]),
+    "opys": (["оп.", "оп ", "Оп.", "опис ", "op."], ["4", "1 а", "004", "2b"]),
+    "sprava": (
+        ["спр.", "Спр. ", "справа ", "д.", "дело ", "spr."],
+        ["56", "56а", "12 / 03", "5/0"],
+    ),
+    "volume": (["т.", "Т. ", "том ", "t."], ["2", "II", "ХІV", "XXI"]),
+    "arkush": (["арк.", "Арк. ", "аркуш ", "л.", "лист ", "ark."], ["7", "7 зв.", "7об", "7-9"]),
+}
+ordered_citations = st.builds(
+    lambda archive, parts, sep: sep.join(p for p in [archive, *parts] if p),
+    st.sampled_from(["", "ДАЗО", "ЦДАВО України", "Сопошнянський оп архів", "ДА м. Києва"]),
+    st.tuples(
+        *(
+            st.none() | st.builds(str.__add__, st.sampled_from(m), st.sampled_from(v))
+            for m, v in PART_VARIANTS.values()
+        )
+    ),
+    st.sampled_from([", ", ". ", "; ", " ", ",", ".", "_"]),
+)
+# Pieces of citations shuffled together: repeats, wrong order, markers without values.
 CITATION_TOKENS = [
     *("ДАЗО", "ЦДАВО України", "Сопошнянський", "м.", "ʼ", "«", "1", "0", "P", "X", "зв"),
     *(", ", ". ", "; ", " ", ".", "_", "-", "/"),
-    *("ф.", "ф ", "Ф.", "фонд ", "f.", "оп.", "оп ", "опис ", "op.", "спр.", "справа ", "д."),
-    *("дело ", "spr.", "т.", "т ", "том ", "арк.", "арк ", "аркуш ", "л.", "лист ", "ark."),
-    *("Р-123", "р123", "П-45", "4", "1а", "56а", "12/3", "II", "ХІV", "7", "7 зв.", "7об", "7-9"),
+    *(m for markers, _ in PART_VARIANTS.values() for m in markers),
+    *(v for _, values in PART_VARIANTS.values() for v in values),
 ]
-citation_texts = st.text(alphabet=CITATION_CHARS) | st.lists(
-    st.sampled_from(CITATION_TOKENS), max_size=14
-).map("".join)
+citation_texts = (
+    st.text(alphabet=CITATION_CHARS)
+    | ordered_citations
+    | st.lists(st.sampled_from(CITATION_TOKENS), max_size=14).map("".join)
+)
 
 
 # --- properties ----------------------------------------------------------------------------
@@ -103,12 +126,20 @@ def test_constructor_keeps_normalized_parts(ref: ArchivalRef) -> None:
     assert ArchivalRef(**ref.parts()) == ref
 
 
-# Loosely typed values: "р 0123а.", " 12 / 03 ", "ІХ"; pieces joined, cheaper than from_regex.
-VALUE_PIECES = ["", " ", "0", "00", "1", "7", "12", "305", "/", "/03", "-", "–", "а", "Б", "e", "."]
-loose_values = st.text(alphabet="0123456789 -–/РПрпPpабвАaeIVXІХ.,", max_size=12) | st.builds(
-    lambda p, parts: p + "".join(parts),
-    st.sampled_from(["", "Р-", "р", "P ", "П–", "I", "X", "І"]),
-    st.lists(st.sampled_from(VALUE_PIECES), max_size=6),
+# Loosely typed values: "р 0123а.", " 12 / 03 ", "ІХ", and near misses.
+loose_numbers = st.builds(
+    lambda *parts: "".join(parts),
+    st.sampled_from(["", "", "", " ", "Р-", "р", "P ", "П–", "p - ", "-"]),
+    st.sampled_from(["", "0", "00"]),
+    st.integers(min_value=0, max_value=999).map(str),
+    st.sampled_from(["", "", "", "/3", " / 03", "/0", "/"]),
+    st.sampled_from(["", "", "а", " Б", "-в", "e", "аб", "abc", "x"]),
+    st.sampled_from(["", ".", " ,", "  ", ";"]),
+)
+loose_values = (
+    loose_numbers
+    | st.text(alphabet="0123456789 -–/РПрпPpабвАaeIVXІХ.,", max_size=12)
+    | st.sampled_from(["II", "iv", "ХІV", "XX", "XXI", " ix. ", "IIII", "VX"])
 )
 
 
@@ -120,6 +151,23 @@ def test_normalizers_are_idempotent(normalize: Callable[[str], str], text: str) 
     except ValueError:
         return
     assert normalize(once) == once
+
+
+@pytest.mark.parametrize(
+    ("normalize", "values"),
+    [
+        (normalize_fond, fonds),
+        (normalize_opys, opyses),
+        (normalize_sprava, spravas),
+        (normalize_volume, numbers),
+    ],
+)
+@given(data=st.data())
+def test_normalized_values_are_fixed_points(
+    normalize: Callable[[str], str], values: st.SearchStrategy[str], data: st.DataObject
+) -> None:
+    value = data.draw(values)
+    assert normalize(value) == value
 
 
 def _total(func: Callable[[str], object], text: str) -> None:

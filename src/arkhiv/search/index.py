@@ -309,6 +309,10 @@ class PageIndex:
         with contextlib.ExitStack() as stack:
             if searcher is None:
                 searcher = stack.enter_context(self._ix.searcher())
+            if restrict is not None and searcher.search(restrict, limit=1).is_empty():
+                # Whoosh 2.7.5 reads a filter that matches nothing as "no filter" (an empty
+                # allow set is falsy in FilterCollector): answer here instead.
+                return SearchPage(0, [], None)
             # No terms=True: with it, Whoosh 2.7.5 counts masked documents in the total.
             # Highlighting works from the query's own terms.
             results = searcher.search_page(
@@ -316,9 +320,19 @@ class PageIndex:
             )
             results.results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
             results.results.formatter = _MarkFormatter()
-            hits = [_hit(hit) for hit in results]
             total = len(results)
-            suggestion = self._suggest(searcher, parsed, query) if total == 0 else None
+            # Whoosh shows the last page for a page number past it; a client paging until
+            # it gets no hits must get none.
+            hits = [_hit(hit) for hit in results] if (page - 1) * limit < total else []
+            suggestion = None
+            if total == 0:
+                suggestion = self._suggest(searcher, parsed, query)
+                # Only a suggestion that finds something the asker may see: the index's
+                # words include those of restricted documents, which must not leak.
+                if suggestion is not None:
+                    check = self.parse(suggestion)
+                    found = searcher.search(check, limit=1, filter=restrict, mask=mask)
+                    suggestion = None if found.is_empty() else suggestion
             return SearchPage(total, hits, suggestion)
 
     def highlight_document(

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -187,8 +189,8 @@ def create_app(
         fond: str = "",
         opys: str = "",
         sprava: str = "",
-        from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
-        to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
+        from_text: Annotated[str, Query(alias="from")] = "",
+        to_text: Annotated[str, Query(alias="to")] = "",
     ) -> Response:
         # The form sends empty year boxes as "": not an error, just no bound.
         year_from, year_to = _year(from_text), _year(to_text)
@@ -309,6 +311,8 @@ def create_app(
         pdf = inside_archive(doc.pdf_path)
         try:
             path = images.path(pdf, doc.pdf_sha256, page.pdf_page, size)
+        except ValueError as e:  # the catalog's hash is not one: nothing to show
+            raise HTTPException(404, "no image of this page") from e
         except ArkhivError as e:
             raise HTTPException(500, f"cannot render the page: {e.message}") from e
         return FileResponse(
@@ -370,6 +374,14 @@ def create_app(
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError) -> Response:
         return JSONResponse({"detail": exc.message, "hint": exc.hint}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        """A malformed address (/document/abc, ?page=0): JSON for the API, a page for people."""
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+        t = translator(lang_of(request))
+        return render(request, "error.html", ANONYMOUS, status=400, heading=t["not_found"])
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -35,6 +36,8 @@ class PageImages:
 
     def path(self, pdf: Path, pdf_sha256: str, page: int, size: str) -> Path:
         """The cached image of one PDF page, rendered now if it is not cached yet."""
+        if not re.fullmatch(r"[0-9a-f]{64}", pdf_sha256):  # it names a file: only a hash
+            raise ValueError(f"not a sha256: {pdf_sha256!r}")
         width = SIZES[size]
         target = self.root / pdf_sha256[:2] / f"{pdf_sha256[:24]}-{page}-{width}.jpg"
         if target.is_file():
