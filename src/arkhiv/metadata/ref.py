@@ -18,7 +18,7 @@ _NUMBERED = {
     "opys": re.compile(rf"(?P<num>[0-9]+){_SUFFIX}"),
     "sprava": re.compile(rf"(?P<num>[0-9]+)(?:\s*/\s*(?P<sub>[0-9]+))?{_SUFFIX}"),
 }
-_FOND_PREFIX = {"р": "Р-", "p": "Р-", "п": "П-"}  # Latin P sits on the Cyrillic Р key
+_FOND_PREFIX = {"р": "Р-", "p": "Р-", "п": "П-"}  # Latin P: the same look, typed in Latin layout
 _VERSO_WORDS = "зворот|зв|оборот|об|zvorot|zv|verso|v"
 _LEAF_RE = re.compile(rf"(?P<num>[0-9]+)\s*(?P<verso>{_VERSO_WORDS})?", re.IGNORECASE)
 _LEAF_RANGE_RE = re.compile(rf"[0-9]+\s*(?:{_VERSO_WORDS})?\.?\s*[{_DASHES}]\s*[0-9]", re.I)
@@ -29,7 +29,7 @@ _FILE_LEAF_RE = re.compile(
     re.IGNORECASE,
 )
 _EXPECTED = {
-    "archive": "letters, digits, spaces, hyphens or quotes (e.g. ДАЗО, ЦДАВО України)",
+    "archive": "letters, digits, spaces, dots, hyphens or quotes (e.g. ДАЗО, ЦДАВО України)",
     "fond": "digits with an optional prefix Р- or П- (e.g. Р-123)",
     "opys": "digits with an optional letter (e.g. 4, 1а)",
     "sprava": "digits with an optional /part or letter (e.g. 56, 12/3, 56а)",
@@ -129,7 +129,7 @@ def _roman(n: int) -> str:
 
 
 _ROMAN = {_roman(n): str(n) for n in range(1, 21)}
-# Cyrillic І and Х are what a Ukrainian keyboard layout gives for Roman I and X.
+# Cyrillic І and Х look like Roman I and X and get typed for them without a layout switch.
 _ROMAN_LOOKALIKES = str.maketrans("ІХ", "IX")
 
 
