@@ -5,7 +5,7 @@ ARKHIV := $(VENV)/bin/arkhiv
 DEMO_ARCHIVE ?= demo-archive
 EVAL ?= ../shared/eval/dev
 
-.PHONY: setup demo test lint unit integration bench bench-quick clean samples
+.PHONY: setup demo test lint unit integration bench bench-quick bench-serve clean samples
 
 setup:
 	@bash scripts/setup.sh
@@ -34,9 +34,13 @@ integration: setup
 
 bench: setup
 	$(PY) benchmarks/bench_ingest.py $(EVAL) --with-ocrmypdf
+	$(PY) benchmarks/bench_serve.py $(EVAL)
 
 bench-quick: setup
 	$(PY) benchmarks/bench_ingest.py $(EVAL) --quick
+
+bench-serve: setup
+	$(PY) benchmarks/bench_serve.py $(EVAL)
 
 samples: setup
 	$(PY) samples/make_samples.py
