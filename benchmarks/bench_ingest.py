@@ -45,6 +45,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from procstat import busy_cpu_seconds, own_cpu_seconds
 from rapidfuzz.distance import Levenshtein
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
@@ -235,23 +236,6 @@ def score_dir(pages: Sequence[EvalPage], text_dir: Path) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- measuring
 
 
-def _busy_cpu_seconds() -> float | None:
-    """CPU seconds all processes of the machine have used since boot (Linux /proc/stat)."""
-    try:
-        fields_ = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    except (OSError, ValueError, IndexError):
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields_
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu_seconds() -> float:
-    """CPU seconds of this process and its finished (reaped) descendants."""
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
-
-
 @dataclass
 class Timing:
     """Wall time of one setting, and how much CPU the rest of the machine took meanwhile."""
@@ -285,11 +269,11 @@ class Timing:
 def measure() -> Iterator[Timing]:
     """Time a block; also the CPU used by this process tree and by every other process."""
     t = Timing(load_before=round(os.getloadavg()[0], 2))
-    busy0, own0, start = _busy_cpu_seconds(), _own_cpu_seconds(), time.perf_counter()
+    busy0, own0, start = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
     yield t
     t.wall_s = time.perf_counter() - start
-    t.own_cpu_s = _own_cpu_seconds() - own0
-    busy1 = _busy_cpu_seconds()
+    t.own_cpu_s = own_cpu_seconds() - own0
+    busy1 = busy_cpu_seconds()
     if busy0 is not None and busy1 is not None:
         t.other_cpu_s = (busy1 - busy0) - t.own_cpu_s
     t.load_after = round(os.getloadavg()[0], 2)

@@ -60,6 +60,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from procstat import busy_cpu_seconds, own_cpu_seconds
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PAGES = 10_000
 QUICK_PAGES = 2_000
@@ -363,23 +365,6 @@ def _build_child(conn: Connection, params: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- measuring
 
 
-def _busy_cpu_seconds() -> float | None:
-    """CPU seconds all processes of the machine have used since boot (Linux /proc/stat)."""
-    try:
-        fields_ = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    except (OSError, ValueError, IndexError):
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields_
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu_seconds() -> float:
-    """CPU seconds of this process and its finished (reaped) descendants."""
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
-
-
 @dataclass
 class Timing:
     """Wall time of a phase, and the share of the machine other processes used meanwhile."""
@@ -402,10 +387,10 @@ class Timing:
 def measure() -> Iterator[Timing]:
     """Time a block, and the CPU every other process used meanwhile (as a share of all cores)."""
     t = Timing(load_before=round(os.getloadavg()[0], 2))
-    busy0, own0, start = _busy_cpu_seconds(), _own_cpu_seconds(), time.perf_counter()
+    busy0, own0, start = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
     yield t
     t.wall_s = time.perf_counter() - start
-    busy1, own = _busy_cpu_seconds(), _own_cpu_seconds() - own0
+    busy1, own = busy_cpu_seconds(), own_cpu_seconds() - own0
     if busy0 is not None and busy1 is not None and t.wall_s > 0:
         other = max(0.0, busy1 - busy0 - own)
         t.other_share = round(other / (t.wall_s * (os.cpu_count() or 1)), 3)

@@ -1,0 +1,24 @@
+"""CPU accounting shared by the benchmarks: this process tree's CPU and the whole machine's."""
+
+from __future__ import annotations
+
+import os
+import resource
+from pathlib import Path
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds all processes of the machine have used since boot (Linux /proc/stat)."""
+    try:
+        fields_ = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, ValueError, IndexError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields_
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and its finished (reaped) descendants."""
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
