@@ -45,7 +45,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from procstat import busy_cpu_seconds, own_cpu_seconds
+from procstat import busy_cpu_seconds, cpu_model_and_memory, own_cpu_seconds
 from rapidfuzz.distance import Levenshtein
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
@@ -547,21 +547,7 @@ def _version(argv: list[str]) -> str:
 
 def machine_info() -> dict[str, Any]:
     """The machine and program versions the figures were measured with."""
-    cpu_model = "unknown"
-    mem = "unknown"
-    try:
-        cpu_model = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-        mem = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-    except (OSError, StopIteration):
-        pass
+    cpu_model, mem = cpu_model_and_memory()
     try:
         import arkhiv
 

@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from procstat import busy_cpu_seconds, own_cpu_seconds
+from procstat import busy_cpu_seconds, cpu_model_and_memory, own_cpu_seconds
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PAGES = 10_000
@@ -572,20 +572,7 @@ def machine_info() -> dict[str, Any]:
         except PackageNotFoundError:
             return "not installed"
 
-    cpu_model = mem = "unknown"
-    try:
-        cpu_model = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-        mem = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-    except (OSError, StopIteration):
-        pass
+    cpu_model, mem = cpu_model_and_memory()
     return {
         "cpu_count": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
