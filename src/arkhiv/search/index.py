@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import shutil
@@ -164,6 +165,12 @@ def schema() -> fields.Schema:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _field_names() -> frozenset[str]:
+    """The fields this arkhiv's schema has (built once: a schema builds its analyzers)."""
+    return frozenset(schema().names())
+
+
 class _MarkFormatter(highlight.Formatter):  # type: ignore[misc]
     """Marks hit words as [[word]]; the CLI and the web page render the marks."""
 
@@ -261,7 +268,7 @@ class PageIndex:
 
     def is_current(self) -> bool:
         """False for an index written by an older arkhiv (fields missing): rebuild it."""
-        return set(schema().names()) <= set(self._ix.schema.names())
+        return _field_names() <= set(self._ix.schema.names())
 
     def doc_count(self) -> int:
         return int(self._ix.doc_count())
