@@ -1025,3 +1025,33 @@ def test_pages_have_no_inline_script(client: TestClient, web: WebArchive) -> Non
         body = client.get(url).text
         assert re.findall(r"<script[^>]*>", body) == ['<script src="/static/app.js" defer>']
         assert " onclick=" not in body and " onload=" not in body and 'style="' not in body
+
+
+@pytest.mark.parametrize(
+    ("year_from", "year_to", "expected"),
+    [
+        (1936, 1938, {"personnel"}),  # year terms (a narrow range)
+        (1937, 1937, {"personnel"}),
+        (1938, 1949, set()),
+        (1946, None, {"minutes"}),  # open-ended: up to 2100, numeric bounds
+        (None, 1940, {"personnel"}),
+        (1000, 2100, {"personnel", "minutes"}),  # the widest range
+        (1900, 1999, {"personnel", "minutes"}),  # under YEAR_TERMS_SPAN: year terms
+    ],
+)
+def test_year_filter_by_terms_and_by_numeric_bounds_agree(
+    web: WebArchive, year_from: int | None, year_to: int | None, expected: set[str]
+) -> None:
+    """Narrow ranges use the `years` terms, wide ones two numeric bounds: same answers."""
+    from arkhiv.reader import ArchiveReader
+    from arkhiv.search import SearchFilters
+
+    reader = ArchiveReader(web.path)
+    names = {web.personnel: "personnel", web.minutes: "minutes", web.secret: "secret"}
+    found = reader.search(
+        "архівні OR протокол OR наказ",
+        limit=50,
+        filters=SearchFilters(year_from=year_from, year_to=year_to),
+        include_restricted=False,
+    )
+    assert {names[h.document_id] for h in found.hits} == expected
