@@ -69,6 +69,10 @@ LangOpt = Annotated[
 PipelineOpt = Annotated[
     str | None, typer.Option("--pipeline", "-p", help="Processing profile from pipelines/.")
 ]
+UsersFileArg = Annotated[Path, typer.Argument(help="The users file of `arkhiv serve --auth`.")]
+RestrictedOpt = Annotated[
+    bool, typer.Option("--restricted/--no-restricted", help="May see restricted documents.")
+]
 JobsOpt = Annotated[
     int | None, typer.Option("--jobs", "-j", help="Pages in parallel (default: all cores).")
 ]
@@ -687,11 +691,9 @@ def serve(
 )
 @_handle_errors
 def passwd(
-    users_file: Annotated[Path, typer.Argument(help="The users file of `arkhiv serve --auth`.")],
+    users_file: UsersFileArg,
     name: Annotated[str, typer.Argument(help="User name.")],
-    restricted: Annotated[
-        bool, typer.Option("--restricted/--no-restricted", help="May see restricted documents.")
-    ] = False,
+    restricted: RestrictedOpt = False,
     remove: Annotated[bool, typer.Option("--remove", help="Remove this user.")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -722,11 +724,9 @@ def passwd(
 )
 @_handle_errors
 def token(
-    users_file: Annotated[Path, typer.Argument(help="The users file of `arkhiv serve --auth`.")],
+    users_file: UsersFileArg,
     name: Annotated[str, typer.Argument(help="A name for the token (who or what uses it).")],
-    restricted: Annotated[
-        bool, typer.Option("--restricted/--no-restricted", help="May see restricted documents.")
-    ] = False,
+    restricted: RestrictedOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Make an API token for scripts; it is printed once and stored only as its hash."""
