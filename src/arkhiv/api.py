@@ -46,6 +46,7 @@ from arkhiv.pipeline.ocr import PageTask, cache_paths, load_cached, ocr_page, wo
 from arkhiv.pipeline.pdf import assemble_document
 from arkhiv.reader import ArchiveReader, DocumentView, SearchResult, document_view
 from arkhiv.search import PageIndex, PageRecord, SearchFilters
+from arkhiv.search.index import REF_FIELDS
 
 if TYPE_CHECKING:
     from arkhiv.fixity import CheckReport
@@ -613,7 +614,7 @@ def _index_record(row: sqlite3.Row) -> PageRecord:
         text_path=row["text_path"],
         pdf_page=row["pdf_page"],
         reference={
-            part: row[column] for part, column in _REF_COLUMNS.items() if row[column] is not None
+            part: row[column] for part, column in REF_FIELDS.items() if row[column] is not None
         },
         arkush=row["arkush"],
         verso=bool(row["verso"]),
@@ -622,15 +623,6 @@ def _index_record(row: sqlite3.Row) -> PageRecord:
         year_to=row["year_to"],
         access=row["access"] or "open",
     )
-
-
-_REF_COLUMNS = {
-    "archive": "repository",
-    "fond": "fond",
-    "opys": "opys",
-    "sprava": "sprava",
-    "volume": "volume",
-}
 
 
 def _timestamp(text: str | None) -> datetime:
@@ -790,7 +782,7 @@ def find_documents(
                 and (wanted.fond or wanted.opys or wanted.sprava)
             ):
                 parts = {k: v for k, v in wanted.parts().items() if k != "archive"}
-                where = " AND ".join(f"{_REF_COLUMNS[k]} = ?" for k in parts)
+                where = " AND ".join(f"{REF_FIELDS[k]} = ?" for k in parts)
                 rows = [
                     r
                     for r in catalog.documents(where, list(parts.values()))

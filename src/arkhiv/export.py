@@ -11,6 +11,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from arkhiv.catalog import Catalog
+from arkhiv.metadata.fields import REF_KEYS
 from arkhiv.metadata.ref import ArchivalRef, CitationStyle, Leaf
 
 
@@ -69,7 +70,6 @@ PAGE_COLUMNS = (
 )
 
 
-_REF_PARTS = ("archive", "fond", "opys", "sprava", "volume")
 # Characters XML 1.0 cannot carry at all (Tesseract ends each page with a form feed).
 _NOT_XML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
 
@@ -87,7 +87,7 @@ def document_rows(
         yield {
             "id": row["id"],
             "citation": ref.citation(style=style) or None,
-            **{k: getattr(ref, k) for k in _REF_PARTS},
+            **{k: getattr(ref, k) for k in REF_KEYS},
             "archive_id": meta.get("archive_id"),
             "title": meta.get("title"),
             "date": date.get("text"),
@@ -113,7 +113,7 @@ def page_rows(
 ) -> Iterator[dict[str, Any]]:
     """One flat record per OCRed page, with its text, in document and page order."""
     for doc in document_rows(catalog, style, include_restricted):
-        ref = ArchivalRef(**{k: doc[k] for k in _REF_PARTS if doc[k] is not None})
+        ref = ArchivalRef(**{k: doc[k] for k in REF_KEYS if doc[k] is not None})
         for page in catalog.document_pages(int(doc["id"])):
             if page.status != "ok":
                 continue

@@ -17,15 +17,7 @@ from arkhiv.errors import ArchiveNotFoundError, SearchIndexError
 from arkhiv.metadata.ref import ArchivalRef, CitationStyle, Leaf
 from arkhiv.models import Hit
 from arkhiv.search import PageIndex, SearchFilters
-from arkhiv.search.index import INDEX_DIR
-
-REF_COLUMNS = {
-    "archive": "repository",
-    "fond": "fond",
-    "opys": "opys",
-    "sprava": "sprava",
-    "volume": "volume",
-}
+from arkhiv.search.index import INDEX_DIR, REF_FIELDS
 
 
 @dataclass(frozen=True)
@@ -74,7 +66,7 @@ def page_citation(
 ) -> str:
     """The citation of a page, e.g. "ДАЗО, ф. Р-123, оп. 4, спр. 56, арк. 7 зв."; "" when the
     document has no reference."""
-    ref = ArchivalRef(**{k: v for k, v in reference.items() if k in REF_COLUMNS and v})
+    ref = ArchivalRef(**{k: v for k, v in reference.items() if k in REF_FIELDS and v})
     if ref.is_empty():
         return ""
     return ref.citation(Leaf(arkush, verso) if arkush else None, style)

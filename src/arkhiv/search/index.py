@@ -142,9 +142,10 @@ def _point_index_at(archive: Path, generation: Path) -> None:
     fsync_dir(archive)
 
 
-# Reference parts (ArchivalRef field names) -> index fields; "archive" is the repository code,
-# named so to keep it apart from the archive folder of the CLI's --archive.
-_REF_FIELDS = {
+# Reference parts (ArchivalRef field names) -> index fields, which are also the catalog's
+# columns; "archive" is the repository code, named so to keep it apart from the archive
+# folder of the CLI's --archive.
+REF_FIELDS = {
     "archive": "repository",
     "fond": "fond",
     "opys": "opys",
@@ -275,7 +276,7 @@ class PageIndex:
                     arkush=r.arkush,
                     verso=r.verso,
                     access=r.access,
-                    **{_REF_FIELDS[k]: v for k, v in r.reference.items() if k in _REF_FIELDS and v},
+                    **{REF_FIELDS[k]: v for k, v in r.reference.items() if k in REF_FIELDS and v},
                     **({"title": r.title} if r.title else {}),
                     **({"year_from": r.year_from} if r.year_from is not None else {}),
                     **({"year_to": r.year_to} if r.year_to is not None else {}),
@@ -509,7 +510,7 @@ def _hit(hit: Any) -> Hit:
         pdf_path=hit.get("pdf_path"),
         pdf_page=hit.get("pdf_page"),
         text_path=hit.get("text_path"),
-        reference={part: hit[name] for part, name in _REF_FIELDS.items() if name in hit},
+        reference={part: hit[name] for part, name in REF_FIELDS.items() if name in hit},
         arkush=hit.get("arkush"),
         verso=bool(hit.get("verso")),
         title=hit.get("title"),
