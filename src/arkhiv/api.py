@@ -130,7 +130,7 @@ def ingest(
     for src in sources:
         if not src.exists():
             raise UsageError(f"{src}: no such file or folder", hint="give the folder of scans")
-    doctor_mod.require_ocr(pipeline.ocr.languages)
+    doctor_mod.require_ocr(pipeline.ocr.all_languages())
     sources = [s.absolute() for s in sources]  # the catalog records absolute paths
     start = time.monotonic()
     # Found and resolved before anything is written: a bad manifest or layout stops the batch
@@ -480,6 +480,11 @@ class _BatchRunner:
                 f"{_page_label(page)}: no usable DPI in the file, assumed "
                 f"{self.settings.ingest.default_dpi}"
             )
+        if result.retry_error:
+            self.report.warnings.append(
+                f"{_page_label(page)}: the second reading of this poor page failed, the first "
+                f"was kept ({result.retry_error})"
+            )
         self.report.pages.append(entry)
         state.changed = True
         state.remaining -= 1
@@ -715,7 +720,7 @@ def watch(
     """Take complete drops from `inbox` into the archive until `stop` is set (or one pass)."""
     from arkhiv.inbox import InboxWatcher
 
-    doctor_mod.require_ocr(pipeline.ocr.languages)
+    doctor_mod.require_ocr(pipeline.ocr.all_languages())
     watcher = InboxWatcher(
         inbox, settings, pipeline, on_event=on_event, stop=stop or threading.Event()
     )

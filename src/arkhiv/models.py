@@ -67,6 +67,10 @@ class PageOcrResult:
     error: str | None = None
     transient: bool = False  # a failure that may pass on a retry (tool crash, timeout, I/O)
     skipped: bool = False  # not OCRed on purpose; `error` says why
+    rotation: int = 0  # degrees the page was turned clockwise to be upright
+    variant: str = "original"  # the image the kept reading came from (arkhiv.pipeline.preprocess)
+    retries: int = 0  # extra readings of preprocessed copies
+    retry_error: str | None = None  # why the second reading failed (the first was kept)
 
 
 @dataclass

@@ -101,6 +101,12 @@ def test_upside_down_tiff_page_is_turned_and_read(
     ).fetchone()
     gt = (SAMPLES / "наказ_1937.p2.gt.txt").read_text("utf-8")
     assert _cer(row["text"], gt) < 0.08
+    # Shown upright: the PDF page is turned (/Rotate), the scan itself is not resampled.
+    pdf_path = db.execute("SELECT pdf_path FROM documents WHERE name='наказ_1937.tif'").fetchone()
+    with pikepdf.open(archive / pdf_path[0]) as pdf:
+        assert [int(p.obj.get("/Rotate", 0)) for p in pdf.pages] == [0, 180]
+        image = next(iter(pdf.pages[1].get_images().values()))
+        assert (int(image.Width), int(image.Height)) == (1748, 2480)
 
 
 def test_missing_dpi_is_reported(ingested: tuple[Path, BatchReport, dict[str, str]]) -> None:

@@ -240,6 +240,10 @@ def _ocr(task: PageTask, src: Path, dpi: float, assumed: bool, work: Path) -> Pa
         word_count=stats.words,
         dpi=dpi or None,
         dpi_assumed=assumed,
+        rotation=stats.rotation,
+        variant=stats.variant,
+        retries=stats.retries,
+        retry_error=stats.retry_error,
     )
     meta = asdict(result)
     meta.pop("text")
