@@ -5,7 +5,7 @@ ARKHIV := $(VENV)/bin/arkhiv
 DEMO_ARCHIVE ?= demo-archive
 EVAL ?= ../shared/eval/dev
 
-.PHONY: setup demo test lint unit integration bench bench-quick bench-serve clean samples
+.PHONY: setup demo test lint unit integration bench bench-quick bench-serve bench-memory clean samples
 
 setup:
 	@bash scripts/setup.sh
@@ -34,6 +34,7 @@ integration: setup
 
 bench: setup
 	$(PY) benchmarks/bench_ingest.py $(EVAL) --with-ocrmypdf
+	$(PY) benchmarks/bench_memory.py
 	$(PY) benchmarks/bench_serve.py $(EVAL)
 
 bench-quick: setup
@@ -41,6 +42,9 @@ bench-quick: setup
 
 bench-serve: setup
 	$(PY) benchmarks/bench_serve.py $(EVAL)
+
+bench-memory: setup
+	$(PY) benchmarks/bench_memory.py
 
 samples: setup
 	$(PY) samples/make_samples.py

@@ -45,7 +45,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from procstat import busy_cpu_seconds, cpu_model_and_memory, own_cpu_seconds
+from procstat import busy_cpu_seconds, cpu_model_and_memory, own_cpu_seconds, proc_status_kib
 from rapidfuzz.distance import Levenshtein
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
@@ -420,6 +420,10 @@ def _arkhiv_ingest(params: dict[str, Any]) -> dict[str, Any]:
         "SELECT source_path, status, error, text, ocr_seconds, confidence, dpi_assumed FROM pages"
     ).fetchall()
     db.close()
+    # What the OCR stage did per page (the page cache's result records): retries, rotation.
+    ocr_records = [
+        json.loads(p.read_text(encoding="utf-8")) for p in archive.glob("cache/pages/*/*.json")
+    ]
     pdf_bytes = sum(p.stat().st_size for p in archive.glob("documents/*/document.pdf"))
     cache_bytes = sum(p.stat().st_size for p in archive.glob("cache/pages/*/*.pdf"))
     return {
@@ -433,10 +437,19 @@ def _arkhiv_ingest(params: dict[str, Any]) -> dict[str, Any]:
         },
         "pages": [dict(r) for r in rows],
         "pipeline": {"name": pipeline.name, "ocr": repr(pipeline.ocr), "pdf": repr(pipeline.pdf)},
-        "maxrss_self_mib": round(self_ru.ru_maxrss / 1024, 1),
+        # VmHWM: RUSAGE_SELF's ru_maxrss of a spawned process starts at its parent's peak.
+        "maxrss_self_mib": round((proc_status_kib("VmHWM") or self_ru.ru_maxrss) / 1024, 1),
         "maxrss_children_mib": round(child_ru.ru_maxrss / 1024, 1),
         "cpu_self_s": round(self_ru.ru_utime + self_ru.ru_stime, 1),
         "cpu_children_s": round(child_ru.ru_utime + child_ru.ru_stime, 1),
+        "ocr": {
+            "pages_retried": sum(1 for r in ocr_records if r.get("retries")),
+            "extra_readings": sum(int(r.get("retries") or 0) for r in ocr_records),
+            "kept_variant": dict(
+                collections.Counter(str(r.get("variant") or "original") for r in ocr_records)
+            ),
+            "pages_turned": sum(1 for r in ocr_records if r.get("rotation")),
+        },
         "document_pdf_bytes": pdf_bytes,
         "page_cache_pdf_bytes": cache_bytes,
     }
@@ -634,7 +647,53 @@ def summarize(
             row["arkhiv_to_psm1_ratio"] = _ratio(row[SETTING_ARKHIV], row[SETTING_B])
             table[cls] = row
         per_class[group] = table
-    return {"settings": settings, "comparison": comparison, "cer_by_class": per_class}
+    result = {"settings": settings, "comparison": comparison, "cer_by_class": per_class}
+    result["goals"] = goals(result)
+    return result
+
+
+# Issue 7's goals for the ingest (accuracy and speed), each against its reference.
+GOAL_CER = 0.03
+GOAL_TYPEWRITER_CER = 0.08
+GOAL_SPEED_VS_PSM1 = 0.8
+GOAL_SPEED_VS_OCRMYPDF = 3.0
+TYPEWRITER_TAG = "typewriter"
+
+
+def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each goal of issue 7 that this run can check: the figure, its bound, met or not."""
+    settings, comp = result["settings"], result["comparison"]
+    arkhiv = settings[SETTING_ARKHIV]["score"]
+    out: list[dict[str, Any]] = []
+
+    def goal(name: str, value: float | None, bound: float, at_most: bool) -> None:
+        met = None if value is None else (value <= bound if at_most else value >= bound)
+        out.append({"goal": name, "value": value, "bound": bound, "at_most": at_most, "met": met})
+
+    goal("CER overall", arkhiv["overall"]["cer"], GOAL_CER, at_most=True)
+    tw = arkhiv["by_tag"].get(TYPEWRITER_TAG)
+    if tw is not None:
+        goal(f"CER of '{TYPEWRITER_TAG}' pages", tw["cer"], GOAL_TYPEWRITER_CER, at_most=True)
+    for cls, row in result["cer_by_class"]["by_primary"].items():
+        # "no class made worse than tesseract --psm 1"; a bound of the reference's own CER.
+        goal(f"CER of class '{cls}' vs B", row[SETTING_ARKHIV], row[SETTING_B], at_most=True)
+    goal(
+        "speed vs B (tesseract --psm 1, all cores)",
+        comp[SETTING_ARKHIV]["pages_per_min"]["ratio"],
+        GOAL_SPEED_VS_PSM1,
+        at_most=False,
+    )
+    if SETTING_C in settings:
+        ratio = _ratio(
+            settings[SETTING_ARKHIV]["pages_per_min"], settings[SETTING_C]["pages_per_min"]
+        )
+        goal(
+            "speed vs C (ocrmypdf --rotate-pages --deskew --clean)",
+            ratio,
+            GOAL_SPEED_VS_OCRMYPDF,
+            at_most=False,
+        )
+    return out
 
 
 def _fmt(x: float | None, spec: str) -> str:
@@ -670,9 +729,19 @@ def render(result: dict[str, Any]) -> str:
         for cls, row in result["cer_by_class"][group].items():
             cells = " | ".join(f"{row[n]:.3f}" for n in names)
             lines.append(f"| {cls} | {row['pages']} | {cells} |")
+    lines += ["", "| goal | value | bound | met |", "|---|---:|---:|---|"]
+    for g in result["goals"]:
+        sign = "<=" if g["at_most"] else ">="
+        met = {True: "yes", False: "**no**", None: "-"}[g["met"]]
+        lines.append(
+            f"| {g['goal']} | {_fmt(g['value'], '.3f')} | {sign} {g['bound']:.3f} | {met} |"
+        )
     a = settings[SETTING_ARKHIV]["details"]
+    o = a.get("ocr") or {}
     lines += [
         "",
+        f"arkhiv OCR: {o.get('pages_retried')} pages read again ({o.get('extra_readings')} extra "
+        f"readings), kept readings {o.get('kept_variant')}, {o.get('pages_turned')} pages turned.",
         f"arkhiv peak RSS: ingest process {a['maxrss_self_mib']} MiB (RUSAGE_SELF), largest "
         f"child {a['maxrss_children_mib']} MiB (RUSAGE_CHILDREN: an OCR worker or a program it "
         f"ran); CPU {a['cpu_self_s']} s in the ingest process, {a['cpu_children_s']} s in "

@@ -24,6 +24,21 @@ def own_cpu_seconds() -> float:
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
+def proc_status_kib(field_name: str) -> int | None:
+    """A KiB figure of this process from /proc/self/status (VmRSS, VmHWM), None elsewhere.
+
+    VmHWM is the peak RSS of this process alone. RUSAGE_SELF's ru_maxrss is not, in a spawned
+    process: Linux keeps it across fork and exec, so it starts at the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def cpu_model_and_memory() -> tuple[str, str]:
     """The CPU model and total memory as Linux reports them ("unknown" elsewhere)."""
     cpu_model = mem = "unknown"
