@@ -474,6 +474,8 @@ class _BatchRunner:
             text_rel,
             result.dpi_assumed,
             result.transient,
+            result.rotation,
+            result.variant if result.ok else None,
         )
         if result.dpi_assumed:
             self.report.warnings.append(

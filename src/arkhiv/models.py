@@ -86,6 +86,8 @@ class PageReport:
     text_path: str | None = None
     dpi_assumed: bool = False
     transient: bool = False
+    rotation: int = 0  # degrees the page was turned clockwise to be upright
+    ocr_variant: str | None = None  # the image the kept reading came from; None: not OCRed now
 
 
 @dataclass

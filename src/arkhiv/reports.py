@@ -35,6 +35,13 @@ def summary_lines(report: BatchReport) -> list[str]:
         + (f" ({rate:.1f} pages/min)" if report.pages_ok else ""),
         f"archive: {report.archive}",
     ]
+    turned = sum(1 for p in report.pages if p.rotation)
+    again = sum(1 for p in report.pages if p.ocr_variant not in (None, "original"))
+    if turned or again:
+        lines.append(
+            f"{turned} page(s) turned upright, {again} poor page(s) read better from a "
+            "cleaned-up copy of the scan"
+        )
     for warning in dict.fromkeys(report.warnings):
         lines.append(f"note: {warning}")
     for file, reason in report.failures[:MAX_LISTED_FAILURES]:
