@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import fields, highlight, index
+from whoosh import collectors, fields, highlight, index
 from whoosh.qparser import QueryParser
 from whoosh.query import And, FuzzyTerm, NumericRange, Or, Query, Term
 
@@ -21,6 +21,9 @@ from arkhiv.fsutil import fsync_dir
 from arkhiv.models import Hit
 from arkhiv.search.analyzer import analyzer, ref_analyzer
 from arkhiv.search.normalize import fold_ref, fold_token
+from arkhiv.search.scoring import LengthsOnce, doc_set, plan, top_docs
+from arkhiv.search.snippets import MarkFormatter
+from arkhiv.search.snippets import snippet as make_snippet
 
 log = logging.getLogger(__name__)
 
@@ -193,15 +196,6 @@ def _field_names() -> frozenset[str]:
     return frozenset(schema().names())
 
 
-class _MarkFormatter(highlight.Formatter):  # type: ignore[misc]
-    """Marks hit words as [[word]]; the CLI and the web page render the marks."""
-
-    between = " … "
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"[[{highlight.get_text(text, token, replace)}]]"
-
-
 class PageIndex:
     """The full-text index of one archive folder."""
 
@@ -261,6 +255,8 @@ class PageIndex:
                 hint="another arkhiv process may be indexing; if none is running, remove "
                 f"{self.path}/MAIN_WRITELOCK and run the same command again",
             ) from e
+        per_document_reader = writer.per_document_reader
+        writer.per_document_reader = lambda: LengthsOnce(per_document_reader())
         try:
             for r in records:
                 writer.update_document(
@@ -343,17 +339,14 @@ class PageIndex:
                 # Whoosh 2.7.5 reads an empty filter set as "no filter" (it is falsy in
                 # FilterCollector): a filter that matches nothing is answered here.
                 return SearchPage(0, [], None)
-            # No terms=True: with it, Whoosh 2.7.5 counts masked documents in the total.
-            # Highlighting works from the query's own terms.
-            results = searcher.search_page(
-                parsed, max(page, 1), pagelen=limit, filter=restrict, mask=mask or None
-            )
-            results.results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
-            results.results.formatter = _MarkFormatter()
-            total = len(results)
-            # Whoosh shows the last page for a page number past it; a client paging until
-            # it gets no hits must get none.
-            hits = [_hit(hit) for hit in results] if (page - 1) * limit < total else []
+            total, ranked = _ranked(searcher, parsed, max(page, 1) * limit, restrict, mask)
+            words = _text_words(parsed, searcher)
+            # A page number past the last gives no hits: a client paging until it gets
+            # none must get none (Whoosh's search_page would show the last page again).
+            hits = [
+                _hit(searcher.stored_fields(docnum), score, words)
+                for score, docnum in ranked[(max(page, 1) - 1) * limit :]
+            ]
             suggestion = None
             if total == 0:
                 suggestion = self._suggest(searcher, parsed, query)
@@ -380,7 +373,7 @@ class PageIndex:
                 parsed, limit=None, terms=True, filter=Term("document_id", document_id)
             )
             results.fragmenter = highlight.WholeFragmenter(charlimit=None)
-            results.formatter = _MarkFormatter()
+            results.formatter = MarkFormatter()
             return {hit["page"]: hit.highlights("text", top=1) or hit["text"] for hit in results}
 
     def searcher(self) -> Any:
@@ -452,7 +445,9 @@ def _doc_set(searcher: Any, q: Query | None) -> set[int] | None:
         searcher._arkhiv_filters = cache
     found = cache.get(q)
     if found is None:
-        found = set(searcher.docs_for_query(q))  # a set: Whoosh takes set, not frozenset
+        found = doc_set(searcher, q)  # a set: Whoosh takes set, not frozenset
+        if found is None:
+            found = set(searcher.docs_for_query(q))
         if len(cache) >= _FILTER_CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[q] = found
@@ -469,7 +464,9 @@ def _expand_fuzzy(q: Query, searcher: Any) -> Query:
             return node
         terms = [text for _field, text in node.existing_terms(reader, expand=True)]
         if not terms:
-            return node  # matches nothing; kept so that the query stays well formed
+            # Nothing within reach, so not the word itself either: a plain Term of it keeps
+            # the query well formed, matches nothing, and lets scoring.py take the query.
+            return Term(node.fieldname, node.text, boost=node.boost)
         terms = sorted(terms, key=lambda t: (t != node.text, abs(len(t) - len(node.text))))
         plain = [
             Term(node.fieldname, t if isinstance(t, str) else t.decode("utf-8"), boost=node.boost)
@@ -499,13 +496,58 @@ def _fuzzy(q: Query, query: str) -> Query:
     return Or([fuzzy(q.text), fuzzy(typed)])
 
 
-def _hit(hit: Any) -> Hit:
-    snippet = hit.highlights("text", top=2) or hit["text"][:200]
+def _text_words(q: Query, searcher: Any) -> frozenset[str]:
+    """The index terms of the text field a query looks for (prefixes and fuzzy words
+    expanded): what Whoosh's highlighter marks without terms=True. Leaf by leaf: Whoosh
+    2.7.5's Query.existing_terms(fieldname=None) loses the text words that follow a word of
+    another field (its loop variable shadows the argument)."""
+    reader = searcher.reader()
+    return frozenset(
+        text if isinstance(text, str) else text.decode("utf-8")
+        for leaf in q.leaves()
+        if leaf.field() == "text"
+        for _field, text in leaf.existing_terms(reader, expand=True)
+    )
+
+
+def _ranked(
+    searcher: Any, q: Query, limit: int, allow: set[int] | None, deny: set[int] | None
+) -> tuple[int, list[tuple[float, int]]]:
+    """The total and the best `limit` (score, docnum) of `q` among the allowed documents.
+
+    Word queries are scored in bulk (scoring.py); the rest by Whoosh in one pass that counts
+    as it goes. Whoosh 2.7.5's default collector skips blocks and then counts the total in a
+    second pass over all the matches (TopCollector.count), which costs more than the
+    skipping saves on page text; without skipping it must not replace its matchers either
+    (replace=0), for a replaced union drops the words that cannot reach the top and they
+    go uncounted. No TermsCollector (terms=True): it counts masked documents in the total.
+    """
+    limit = max(limit, 1)
+    planned = plan(q)
+    if planned is not None:
+        found = top_docs(searcher, planned, limit, allow=allow, deny=deny or None)
+        if found is not None:
+            return found.total, found.top
+    collector: Any = (
+        collectors.UnlimitedCollector()
+        if limit >= searcher.doc_count()
+        else collectors.TopCollector(limit, usequality=False, replace=0)
+    )
+    if allow is not None or deny:
+        collector = collectors.FilterCollector(collector, allow, deny or None)
+    searcher.search_with_collector(q, collector)
+    return int(collector.count()), list(collector.results().top_n)[:limit]
+
+
+def _hit(hit: Mapping[str, Any], score: float, words: frozenset[str]) -> Hit:
+    """A hit from its stored fields, its snippet marking `words` (else the page's start)."""
+    text = hit.get("text") or ""
+    snippet = make_snippet(text, words, top=2) or text[:200]
     return Hit(
         document_id=hit["document_id"],
         document=hit["document"],
         page=hit["page"],
-        score=round(float(hit.score), 3),
+        score=round(float(score), 3),
         snippet=" ".join(snippet.split()),
         pdf_path=hit.get("pdf_path"),
         pdf_page=hit.get("pdf_page"),
