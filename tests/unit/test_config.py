@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,10 @@ def test_pipelines_default_and_typewritten() -> None:
     assert default.pdf.output_type is OutputType.PDFA_2
     typewritten = load_pipeline("typewritten", s)
     assert "rus" in typewritten.ocr.languages
+    # fast: the default one without the second reading of poor pages.
+    fast = load_pipeline("fast", s)
+    assert not fast.ocr.retry
+    assert replace(fast.ocr, retry=True) == default.ocr and fast.pdf == default.pdf
 
 
 def test_lang_flag_overrides_pipeline() -> None:

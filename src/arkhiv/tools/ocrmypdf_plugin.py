@@ -18,6 +18,7 @@ Options (extra keyword arguments of `ocrmypdf.ocr`, set by `arkhiv.tools.ocrmypd
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -126,6 +127,11 @@ class _Options:
         return getattr(self._base, name)
 
 
+@functools.cache
+def _installed_languages() -> Any:
+    return TesseractOcrEngine.languages(None)  # type: ignore[no-untyped-call]
+
+
 def _hocr_beside(main: Path) -> Path:
     """Where Tesseract writes the hOCR when asked for it beside its PDF (the `hocr` config)."""
     return main.with_suffix(".hocr")
@@ -134,6 +140,12 @@ def _hocr_beside(main: Path) -> Path:
 class ArkhivTesseractEngine(TesseractOcrEngine):
     """OCRmyPDF's Tesseract engine, recording confidences, orientation and timeouts per page,
     and reading poor pages again on a preprocessed copy of the image."""
+
+    # Asked for every page (`tesseract --list-langs`); a worker process asks Tesseract once.
+    # A language pack installed meanwhile is seen by the next batch's workers.
+    @staticmethod
+    def languages(options: Any) -> Any:
+        return _installed_languages()
 
     @staticmethod
     def generate_hocr(input_file: Path, output_hocr: Path, output_text: Path, options: Any) -> None:
