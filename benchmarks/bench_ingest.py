@@ -742,7 +742,7 @@ def render(result: dict[str, Any]) -> str:
         "",
         f"arkhiv OCR: {o.get('pages_retried')} pages read again ({o.get('extra_readings')} extra "
         f"readings), kept readings {o.get('kept_variant')}, {o.get('pages_turned')} pages turned.",
-        f"arkhiv peak RSS: ingest process {a['maxrss_self_mib']} MiB (RUSAGE_SELF), largest "
+        f"arkhiv peak RSS: ingest process {a['maxrss_self_mib']} MiB (VmHWM), largest "
         f"child {a['maxrss_children_mib']} MiB (RUSAGE_CHILDREN: an OCR worker or a program it "
         f"ran); CPU {a['cpu_self_s']} s in the ingest process, {a['cpu_children_s']} s in "
         f"workers and their programs; worker utilisation {a['worker_utilisation']:.0%}.",
