@@ -25,7 +25,6 @@ import argparse
 import collections
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -45,7 +44,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from procstat import busy_cpu_seconds, cpu_model_and_memory, own_cpu_seconds, proc_status_kib
+from procstat import (
+    busy_cpu_seconds,
+    machine_info,
+    ocrmypdf_program,
+    own_cpu_seconds,
+    proc_status_kib,
+)
 from rapidfuzz.distance import Levenshtein
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
@@ -348,11 +353,6 @@ def _has_dpi(image: Path) -> bool:
         return False
 
 
-def _ocrmypdf_program() -> str:
-    beside = Path(sys.executable).parent / "ocrmypdf"
-    return str(beside) if beside.is_file() else "ocrmypdf"
-
-
 def run_ocrmypdf(pages: Sequence[EvalPage], out: Path, jobs: int) -> SettingRun:
     """Reference C: plain OCRmyPDF per page (pages one after another, --jobs N each)."""
     text_dir = _fresh_text_dir(out, SETTING_C)
@@ -366,7 +366,7 @@ def run_ocrmypdf(pages: Sequence[EvalPage], out: Path, jobs: int) -> SettingRun:
             dpi = ["--image-dpi", str(DEFAULT_DPI)] if p.stem in no_dpi else []
             sidecar = ["--sidecar", str(text_dir / f"{p.stem}.txt")]
             return [
-                _ocrmypdf_program(),
+                ocrmypdf_program(),
                 *flags,
                 *dpi,
                 *sidecar,
@@ -550,39 +550,6 @@ def run_arkhiv(
 # ----------------------------------------------------------------------------- report
 
 
-def _version(argv: list[str]) -> str:
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    except OSError:
-        return "not installed"
-    return ((proc.stdout or proc.stderr).strip().splitlines() or ["unknown"])[0]
-
-
-def machine_info() -> dict[str, Any]:
-    """The machine and program versions the figures were measured with."""
-    cpu_model, mem = cpu_model_and_memory()
-    try:
-        import arkhiv
-
-        arkhiv_version = arkhiv.__version__
-    except ImportError:
-        arkhiv_version = "not importable"
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_model": cpu_model,
-        "memory": mem,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "tesseract": _version(["tesseract", "--version"]),
-        "ocrmypdf": _version([_ocrmypdf_program(), "--version"]),
-        "ghostscript": _version(["gs", "--version"]),
-        "unpaper": _version(["unpaper", "--version"]),
-        "arkhiv": arkhiv_version,
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
 def _ratio(value: float | None, ref: float | None) -> float | None:
     if value is None or ref is None or ref == 0:
         return None
@@ -647,7 +614,11 @@ def summarize(
             row["arkhiv_to_psm1_ratio"] = _ratio(row[SETTING_ARKHIV], row[SETTING_B])
             table[cls] = row
         per_class[group] = table
-    result = {"settings": settings, "comparison": comparison, "cer_by_class": per_class}
+    result: dict[str, Any] = {
+        "settings": settings,
+        "comparison": comparison,
+        "cer_by_class": per_class,
+    }
     result["goals"] = goals(result)
     return result
 

@@ -34,9 +34,7 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import resource
-import subprocess
 import sys
 import tempfile
 import threading
@@ -51,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
-from procstat import busy_cpu_seconds, cpu_model_and_memory, own_cpu_seconds, proc_status_kib
+from procstat import busy_cpu_seconds, machine_info, own_cpu_seconds, proc_status_kib
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".jp2")
@@ -394,38 +392,6 @@ def run_ingest(
 
 
 # ----------------------------------------------------------------------------- report
-
-
-def _version(argv: list[str]) -> str:
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    except OSError:
-        return "not installed"
-    return ((proc.stdout or proc.stderr).strip().splitlines() or ["unknown"])[0]
-
-
-def machine_info() -> dict[str, Any]:
-    """The machine and program versions the figures were measured with."""
-    cpu_model, mem = cpu_model_and_memory()
-    try:
-        import arkhiv
-
-        arkhiv_version = str(arkhiv.__version__)
-    except ImportError:
-        arkhiv_version = "not importable"
-    ocrmypdf = Path(sys.executable).parent / "ocrmypdf"
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model,
-        "memory": mem,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "tesseract": _version(["tesseract", "--version"]),
-        "ocrmypdf": _version([str(ocrmypdf) if ocrmypdf.is_file() else "ocrmypdf", "--version"]),
-        "ghostscript": _version(["gs", "--version"]),
-        "arkhiv": arkhiv_version,
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 def _ratio(value: float | None, ref: float | None) -> float | None:

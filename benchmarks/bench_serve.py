@@ -48,7 +48,6 @@ import collections
 import hashlib
 import json
 import os
-import platform
 import random
 import re
 import resource
@@ -69,7 +68,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from procstat import busy_cpu_seconds, cpu_model_and_memory, own_cpu_seconds
+from procstat import busy_cpu_seconds, machine_basics, own_cpu_seconds
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PAGES = 10_000
@@ -659,19 +658,12 @@ def machine_info() -> dict[str, Any]:
         except PackageNotFoundError:
             return "not installed"
 
-    cpu_model, mem = cpu_model_and_memory()
     return {
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_model": cpu_model,
-        "memory": mem,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
+        **machine_basics(),
         **{
             name: ver(name)
             for name in ("arkhiv", "Whoosh-Reloaded", "pymorphy3", "fastapi", "starlette", "jinja2")
         },
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 

@@ -1,10 +1,15 @@
-"""CPU accounting shared by the benchmarks: this process tree's CPU and the whole machine's."""
+"""Shared by the benchmarks: this process tree's CPU and the whole machine's, peak memory, and
+the machine and program versions the figures were measured with."""
 
 from __future__ import annotations
 
 import os
+import platform
 import resource
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 
 def busy_cpu_seconds() -> float | None:
@@ -56,3 +61,50 @@ def cpu_model_and_memory() -> tuple[str, str]:
     except (OSError, StopIteration):
         pass
     return cpu_model, mem
+
+
+def ocrmypdf_program() -> str:
+    """The ocrmypdf of this Python's environment, else the one on PATH."""
+    beside = Path(sys.executable).parent / "ocrmypdf"
+    return str(beside) if beside.is_file() else "ocrmypdf"
+
+
+def program_version(argv: list[str]) -> str:
+    """The first line a program prints for its version, or "not installed"."""
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    except OSError:
+        return "not installed"
+    return ((proc.stdout or proc.stderr).strip().splitlines() or ["unknown"])[0]
+
+
+def machine_basics() -> dict[str, Any]:
+    """The machine the figures were measured on: CPUs, memory, system, Python, load."""
+    cpu_model, mem = cpu_model_and_memory()
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_model": cpu_model,
+        "memory": mem,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def machine_info() -> dict[str, Any]:
+    """The machine and the versions of the OCR programs and of arkhiv."""
+    try:
+        import arkhiv
+
+        arkhiv_version = str(arkhiv.__version__)
+    except ImportError:
+        arkhiv_version = "not importable"
+    return {
+        **machine_basics(),
+        "tesseract": program_version(["tesseract", "--version"]),
+        "ocrmypdf": program_version([ocrmypdf_program(), "--version"]),
+        "ghostscript": program_version(["gs", "--version"]),
+        "unpaper": program_version(["unpaper", "--version"]),
+        "arkhiv": arkhiv_version,
+    }

@@ -179,24 +179,31 @@ def _fake_tesseract(
     return calls
 
 
-def _run_engine(tmp_path: Path) -> dict[str, object]:
+def _page_and_options(tmp_path: Path) -> tuple[Path, Any]:
+    """A page image as OCRmyPDF hands it to the engine, and the options arkhiv gives."""
     import json
     from types import SimpleNamespace
 
+    from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOptions
     from PIL import Image
-
-    from arkhiv.tools.ocrmypdf_plugin import ArkhivTesseractEngine
 
     image = tmp_path / "000001_ocr.png"
     Image.new("L", (200, 100), 200).save(image, dpi=(300, 300))
-    from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOptions
-
     options = SimpleNamespace(
         arkhiv_stats=str(tmp_path / "stats.json"),
         arkhiv_retry=json.dumps({"below": 85.0, "min_words": 50, "languages": []}),
         tesseract=TesseractOptions(timeout=30, pagesegmode=1),
         languages=["ukr"],
     )
+    return image, options
+
+
+def _run_engine(tmp_path: Path) -> dict[str, object]:
+    import json
+
+    from arkhiv.tools.ocrmypdf_plugin import ArkhivTesseractEngine
+
+    image, options = _page_and_options(tmp_path)
     ArkhivTesseractEngine.generate_hocr(image, tmp_path / "p.hocr", tmp_path / "p.txt", options)
     stats: dict[str, object] = json.loads((tmp_path / "stats.json").read_text())
     stats["text"] = (tmp_path / "p.txt").read_text(encoding="utf-8")
@@ -250,10 +257,8 @@ def test_sandwich_reading_asks_tesseract_for_the_hocr_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import json
-    from types import SimpleNamespace
 
-    from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine, TesseractOptions
-    from PIL import Image
+    from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
 
     from arkhiv.tools.ocrmypdf_plugin import ArkhivTesseractEngine
 
@@ -276,14 +281,7 @@ def test_sandwich_reading_asks_tesseract_for_the_hocr_too(
         )
 
     monkeypatch.setattr(TesseractOcrEngine, "generate_pdf", staticmethod(fake_pdf))
-    image = tmp_path / "000001_ocr.png"
-    Image.new("L", (200, 100), 200).save(image, dpi=(300, 300))
-    options = SimpleNamespace(
-        arkhiv_stats=str(tmp_path / "stats.json"),
-        arkhiv_retry=json.dumps({"below": 85.0, "min_words": 50, "languages": []}),
-        tesseract=TesseractOptions(timeout=30, pagesegmode=1),
-        languages=["ukr"],
-    )
+    image, options = _page_and_options(tmp_path)
     out = tmp_path / "000001_ocr_tess.pdf"
     ArkhivTesseractEngine.generate_pdf(image, out, tmp_path / "p.txt", options)
     assert seen == [("000001_ocr.png", ["hocr"], 1), ("arkhiv-retry.tif", ["hocr"], 3)]
