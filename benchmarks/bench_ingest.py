@@ -35,22 +35,15 @@ import tempfile
 import time
 import traceback
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from procstat import (
-    busy_cpu_seconds,
-    machine_info,
-    ocrmypdf_program,
-    own_cpu_seconds,
-    proc_status_kib,
-)
+from procstat import Timing, machine_info, measure, ocrmypdf_program, proc_status_kib
 from rapidfuzz.distance import Levenshtein
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
@@ -239,49 +232,6 @@ def score_dir(pages: Sequence[EvalPage], text_dir: Path) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- measuring
-
-
-@dataclass
-class Timing:
-    """Wall time of one setting, and how much CPU the rest of the machine took meanwhile."""
-
-    wall_s: float = 0.0
-    own_cpu_s: float = 0.0
-    other_cpu_s: float | None = None
-    load_before: float = 0.0
-    load_after: float = 0.0
-
-    def as_dict(self, cpus: int) -> dict[str, Any]:
-        other_share = (
-            round(max(0.0, self.other_cpu_s) / (self.wall_s * cpus), 3)
-            if self.other_cpu_s is not None and self.wall_s > 0
-            else None
-        )
-        return {
-            "wall_s": round(self.wall_s, 2),
-            "own_cpu_s": round(self.own_cpu_s, 1),
-            "own_cpu_share": round(self.own_cpu_s / (self.wall_s * cpus), 3) if self.wall_s else 0,
-            "other_processes_cpu_s": None
-            if self.other_cpu_s is None
-            else round(self.other_cpu_s, 1),
-            "other_processes_cpu_share": other_share,
-            "loadavg_1min_before": self.load_before,
-            "loadavg_1min_after": self.load_after,
-        }
-
-
-@contextmanager
-def measure() -> Iterator[Timing]:
-    """Time a block; also the CPU used by this process tree and by every other process."""
-    t = Timing(load_before=round(os.getloadavg()[0], 2))
-    busy0, own0, start = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
-    yield t
-    t.wall_s = time.perf_counter() - start
-    t.own_cpu_s = own_cpu_seconds() - own0
-    busy1 = busy_cpu_seconds()
-    if busy0 is not None and busy1 is not None:
-        t.other_cpu_s = (busy1 - busy0) - t.own_cpu_s
-    t.load_after = round(os.getloadavg()[0], 2)
 
 
 @dataclass

@@ -59,7 +59,6 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing import get_context
@@ -68,7 +67,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from procstat import busy_cpu_seconds, machine_basics, own_cpu_seconds
+from procstat import machine_basics, measure
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PAGES = 10_000
@@ -442,38 +441,6 @@ def _write_build_record(archive: Path, build: dict[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------- measuring
-
-
-@dataclass
-class Timing:
-    """Wall time of a phase, and the share of the machine other processes used meanwhile."""
-
-    wall_s: float = 0.0
-    other_share: float | None = None
-    load_before: float = 0.0
-    load_after: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "wall_s": round(self.wall_s, 2),
-            "other_processes_cpu_share": self.other_share,
-            "loadavg_1min_before": self.load_before,
-            "loadavg_1min_after": self.load_after,
-        }
-
-
-@contextmanager
-def measure() -> Iterator[Timing]:
-    """Time a block, and the CPU every other process used meanwhile (as a share of all cores)."""
-    t = Timing(load_before=round(os.getloadavg()[0], 2))
-    busy0, own0, start = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
-    yield t
-    t.wall_s = time.perf_counter() - start
-    busy1, own = busy_cpu_seconds(), own_cpu_seconds() - own0
-    if busy0 is not None and busy1 is not None and t.wall_s > 0:
-        other = max(0.0, busy1 - busy0 - own)
-        t.other_share = round(other / (t.wall_s * (os.cpu_count() or 1)), 3)
-    t.load_after = round(os.getloadavg()[0], 2)
 
 
 def stats_ms(seconds: Sequence[float]) -> dict[str, float]:

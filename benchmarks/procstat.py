@@ -8,6 +8,10 @@ import platform
 import resource
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +112,54 @@ def machine_info() -> dict[str, Any]:
         "unpaper": program_version(["unpaper", "--version"]),
         "arkhiv": arkhiv_version,
     }
+
+
+@dataclass
+class Timing:
+    """Wall time of a measured block, the CPU this process tree used, and the CPU the rest of
+    the machine took meanwhile."""
+
+    wall_s: float = 0.0
+    own_cpu_s: float = 0.0
+    other_cpu_s: float | None = None
+    load_before: float = 0.0
+    load_after: float = 0.0
+
+    @property
+    def other_share(self) -> float | None:
+        """The share of all cores that other processes used meanwhile."""
+        return self.other_share_of(os.cpu_count() or 1)
+
+    def other_share_of(self, cpus: int) -> float | None:
+        if self.other_cpu_s is None or self.wall_s <= 0:
+            return None
+        return round(max(0.0, self.other_cpu_s) / (self.wall_s * cpus), 3)
+
+    def as_dict(self, cpus: int | None = None) -> dict[str, Any]:
+        cpus = cpus or os.cpu_count() or 1
+        other_share = self.other_share_of(cpus)
+        return {
+            "wall_s": round(self.wall_s, 2),
+            "own_cpu_s": round(self.own_cpu_s, 1),
+            "own_cpu_share": round(self.own_cpu_s / (self.wall_s * cpus), 3) if self.wall_s else 0,
+            "other_processes_cpu_s": None
+            if self.other_cpu_s is None
+            else round(self.other_cpu_s, 1),
+            "other_processes_cpu_share": other_share,
+            "loadavg_1min_before": self.load_before,
+            "loadavg_1min_after": self.load_after,
+        }
+
+
+@contextmanager
+def measure() -> Iterator[Timing]:
+    """Time a block; also the CPU used by this process tree and by every other process."""
+    t = Timing(load_before=round(os.getloadavg()[0], 2))
+    busy0, own0, start = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
+    yield t
+    t.wall_s = time.perf_counter() - start
+    t.own_cpu_s = own_cpu_seconds() - own0
+    busy1 = busy_cpu_seconds()
+    if busy0 is not None and busy1 is not None:
+        t.other_cpu_s = (busy1 - busy0) - t.own_cpu_s
+    t.load_after = round(os.getloadavg()[0], 2)
