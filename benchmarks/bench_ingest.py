@@ -33,17 +33,21 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from procstat import Timing, machine_info, measure, ocrmypdf_program, proc_status_kib
+from procstat import (
+    Timing,
+    machine_info,
+    measure,
+    ocrmypdf_program,
+    proc_status_kib,
+    run_in_child,
+)
 from rapidfuzz.distance import Levenshtein
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
@@ -331,16 +335,6 @@ def run_ocrmypdf(pages: Sequence[EvalPage], out: Path, jobs: int) -> SettingRun:
 # ----------------------------------------------------------------------------- arkhiv
 
 
-def _arkhiv_child(conn: Connection, params: dict[str, Any]) -> None:
-    """In a fresh process (so its peak RSS is its own): ingest, then read the catalog."""
-    try:
-        conn.send(_arkhiv_ingest(params))
-    except BaseException:
-        conn.send({"error": traceback.format_exc()})
-    finally:
-        conn.close()
-
-
 def _arkhiv_ingest(params: dict[str, Any]) -> dict[str, Any]:
     from arkhiv.api import ingest
     from arkhiv.config import load_pipeline, load_settings
@@ -462,14 +456,8 @@ def run_arkhiv(
             "jobs": jobs,
             "pipeline": pipeline,
         }
-        ctx = get_context("spawn")
-        parent, child = ctx.Pipe(duplex=False)
-        with measure() as run.timing:
-            proc = ctx.Process(target=_arkhiv_child, args=(child, params))
-            proc.start()
-            child.close()
-            result: dict[str, Any] = parent.recv()
-            proc.join()
+        with measure() as run.timing:  # in its own process: its peak RSS is its own
+            result, _ = run_in_child(_arkhiv_ingest, params)
         if "error" in result:
             raise RuntimeError(f"arkhiv ingest failed:\n{result['error']}")
     outer_wall = run.timing.wall_s

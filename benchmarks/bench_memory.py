@@ -39,17 +39,20 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import tracemalloc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from multiprocessing import get_context
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
-from procstat import busy_cpu_seconds, machine_info, own_cpu_seconds, proc_status_kib
+from procstat import (
+    busy_cpu_seconds,
+    machine_info,
+    own_cpu_seconds,
+    proc_status_kib,
+    run_in_child,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".jp2")
@@ -168,16 +171,6 @@ def make_large_page(template: Template, size: tuple[int, int], dpi: int, dest: P
 def _rss_kib() -> int | None:
     """This process's current resident set size (VmRSS), KiB."""
     return proc_status_kib("VmRSS")
-
-
-def _ingest_child(conn: Connection, params: dict[str, Any]) -> None:
-    """In a fresh process (so its peak RSS is its own): ingest, then report what it used."""
-    try:
-        conn.send(_ingest(params))
-    except BaseException:
-        conn.send({"error": traceback.format_exc()})
-    finally:
-        conn.close()
 
 
 def _ingest(params: dict[str, Any]) -> dict[str, Any]:
@@ -356,20 +349,16 @@ def run_ingest(
     for p in input_dir.rglob("*"):  # warm the file cache: no run pays for the first read
         if p.is_file():
             p.read_bytes()
-    ctx = get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
     load_before = round(os.getloadavg()[0], 2)
     busy0, own0, t0 = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
-    proc = ctx.Process(target=_ingest_child, args=(child, params))
-    proc.start()
-    child.close()
-    sampler = TreeSampler(proc.pid or 0)
-    sampler.start()
-    try:
-        result: dict[str, Any] = parent.recv()
-    except EOFError:  # killed (out of memory?) before it could answer
-        result = {"error": "the ingest process died without an answer"}
-    proc.join()
+    samplers: list[TreeSampler] = []
+
+    def sample(pid: int) -> None:
+        samplers.append(TreeSampler(pid))
+        samplers[0].start()
+
+    result, exitcode = run_in_child(_ingest, params, started=sample)
+    sampler = samplers[0]
     sampler.stop()
     outer = time.perf_counter() - t0
     own = own_cpu_seconds() - own0
@@ -378,7 +367,7 @@ def run_ingest(
     cpus = os.cpu_count() or 1
     result.update(
         {
-            "exitcode": proc.exitcode,
+            "exitcode": exitcode,
             "process_wall_s (incl. python start-up and imports)": round(outer, 2),
             "tree": sampler.as_dict(),
             "other_processes_cpu_share": None

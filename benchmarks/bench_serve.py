@@ -56,18 +56,15 @@ import statistics
 import sys
 import tempfile
 import time
-import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing import get_context
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from procstat import machine_basics, measure
+from procstat import machine_basics, measure, proc_status_kib, run_in_child
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PAGES = 10_000
@@ -395,34 +392,25 @@ def build_index(archive: Path) -> dict[str, Any]:
     }
 
 
-def _build_child(conn: Connection, params: dict[str, Any]) -> None:
-    """In a fresh process (so the measuring process's peak RSS is its own): build, index."""
-    try:
-        if params.get("reindex_only"):
-            info = build_index(Path(params["archive"]))
-        else:
-            lines = corpus_lines([Path(p) for p in params["files"]])
-            info = build_archive(Path(params["archive"]), lines, params["pages"], params["seed"])
-        ru = resource.getrusage(resource.RUSAGE_SELF)
-        info["maxrss_mib"] = round(ru.ru_maxrss / 1024, 1)
-        info["cpu_s"] = round(ru.ru_utime + ru.ru_stime, 1)
-        conn.send(info)
-    except BaseException:
-        conn.send({"error": traceback.format_exc()})
-    finally:
-        conn.close()
+def _build(params: dict[str, Any]) -> dict[str, Any]:
+    """Build the archive (or only its index), in its own process: see _in_child."""
+    if params.get("reindex_only"):
+        info = build_index(Path(params["archive"]))
+    else:
+        lines = corpus_lines([Path(p) for p in params["files"]])
+        info = build_archive(Path(params["archive"]), lines, params["pages"], params["seed"])
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    # VmHWM: a spawned process's ru_maxrss starts at its parent's peak.
+    info["maxrss_mib"] = round((proc_status_kib("VmHWM") or ru.ru_maxrss) / 1024, 1)
+    info["cpu_s"] = round(ru.ru_utime + ru.ru_stime, 1)
+    return info
 
 
 def _in_child(params: dict[str, Any]) -> dict[str, Any]:
-    """_build_child in a spawned process, timed; prints the indexing speed."""
-    ctx = get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
+    """_build in a spawned process (so the measuring process's peak RSS is its own), timed;
+    prints the indexing speed."""
     with measure() as timing:
-        proc = ctx.Process(target=_build_child, args=(child, params))
-        proc.start()
-        child.close()
-        info: dict[str, Any] = parent.recv()
-        proc.join()
+        info, _ = run_in_child(_build, params)
     if "error" in info:
         raise RuntimeError(f"building the archive failed:\n{info['error']}")
     info["timing"] = timing.as_dict()

@@ -9,9 +9,12 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +166,37 @@ def measure() -> Iterator[Timing]:
     if busy0 is not None and busy1 is not None:
         t.other_cpu_s = (busy1 - busy0) - t.own_cpu_s
     t.load_after = round(os.getloadavg()[0], 2)
+
+
+def run_in_child(
+    target: Callable[[dict[str, Any]], dict[str, Any]],
+    params: dict[str, Any],
+    started: Callable[[int], None] | None = None,
+) -> tuple[dict[str, Any], int | None]:
+    """`target(params)` in a freshly spawned process (so that its memory and peak RSS are its
+    own), and that process's exit code. A failure comes back as {"error": traceback};
+    `started` is called with the process id once it runs."""
+    ctx = get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child_main, args=(child, target, params))
+    proc.start()
+    child.close()
+    if started is not None:
+        started(proc.pid or 0)
+    try:
+        result: dict[str, Any] = parent.recv()
+    except EOFError:  # killed (out of memory?) before it could answer
+        result = {"error": "the process died without an answer"}
+    proc.join()
+    return result, proc.exitcode
+
+
+def _child_main(
+    conn: Connection, target: Callable[[dict[str, Any]], dict[str, Any]], params: dict[str, Any]
+) -> None:
+    try:
+        conn.send(target(params))
+    except BaseException:
+        conn.send({"error": traceback.format_exc()})
+    finally:
+        conn.close()
