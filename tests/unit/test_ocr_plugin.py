@@ -154,14 +154,16 @@ def test_image_without_dpi_or_with_frames_is_rasterized(tmp_path: Path) -> None:
 def _fake_tesseract(
     monkeypatch: pytest.MonkeyPatch, retry_conf: int, first_angle: int = 0
 ) -> list[str]:
-    """Tesseract replaced (fault injection): the original reads with confidence 60, the
-    cleaned-up copy with `retry_conf`. Returns the images it was asked to read."""
+    """Tesseract replaced (fault injection) as OCRmyPDF's sandwich renderer runs it: the
+    original reads with confidence 60, the cleaned-up copy with `retry_conf`. Returns what it
+    was asked to read, with the page segmentation mode and the extra configs."""
     from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
 
     calls: list[str] = []
 
-    def fake(input_file: Path, output_hocr: Path, output_text: Path, options: Any) -> None:
-        calls.append(f"{Path(input_file).name} psm {options.tesseract.pagesegmode}")
+    def fake(input_file: Path, output_pdf: Path, output_text: Path, options: Any) -> None:
+        tess = options.tesseract
+        calls.append(f"{Path(input_file).name} psm {tess.pagesegmode} {'+'.join(tess.config)}")
         retry = "arkhiv-retry" in Path(input_file).name
         conf = retry_conf if retry else 60
         words = "".join(
@@ -169,13 +171,14 @@ def _fake_tesseract(
             for i in range(60)
         )
         angle = f"; textangle {first_angle}" if first_angle and not retry else ""
-        Path(output_hocr).write_text(
+        Path(output_pdf).with_suffix(".hocr").write_text(
             f"<html><body><span class='ocr_line' title='bbox 0 0 9 9{angle}'>{words}</span>"
             "</body></html>"
         )
+        Path(output_pdf).write_bytes(b"%PDF copy" if retry else b"%PDF first")
         Path(output_text).write_text("copy\n" if retry else "first\n", encoding="utf-8")
 
-    monkeypatch.setattr(TesseractOcrEngine, "generate_hocr", staticmethod(fake))
+    monkeypatch.setattr(TesseractOcrEngine, "generate_pdf", staticmethod(fake))
     return calls
 
 
@@ -204,9 +207,11 @@ def _run_engine(tmp_path: Path) -> dict[str, object]:
     from arkhiv.tools.ocrmypdf_plugin import ArkhivTesseractEngine
 
     image, options = _page_and_options(tmp_path)
-    ArkhivTesseractEngine.generate_hocr(image, tmp_path / "p.hocr", tmp_path / "p.txt", options)
+    out = tmp_path / "000001_ocr_tess.pdf"
+    ArkhivTesseractEngine.generate_pdf(image, out, tmp_path / "p.txt", options)
     stats: dict[str, object] = json.loads((tmp_path / "stats.json").read_text())
     stats["text"] = (tmp_path / "p.txt").read_text(encoding="utf-8")
+    stats["text_layer"] = out.read_bytes()
     return stats
 
 
@@ -216,8 +221,10 @@ def test_better_second_reading_replaces_the_first(
     calls = _fake_tesseract(monkeypatch, retry_conf=90)
     stats = _run_engine(tmp_path)
     # The first reading found the page upright: the copy is read without orientation detection.
-    assert calls == ["000001_ocr.png psm 1", "arkhiv-retry.tif psm 3"]
+    # Tesseract writes the hOCR beside its text layer (the `hocr` config), in the same run.
+    assert calls == ["000001_ocr.png psm 1 hocr", "arkhiv-retry.tif psm 3 hocr"]
     assert stats["text"] == "copy\n" and stats["confidence"] == 90.0
+    assert stats["text_layer"] == b"%PDF copy"  # the better reading's text layer
     assert (stats["retries"], stats["variant"]) == (1, "background")  # a blank gray page
 
 
@@ -225,6 +232,7 @@ def test_worse_second_reading_is_dropped(tmp_path: Path, monkeypatch: pytest.Mon
     _fake_tesseract(monkeypatch, retry_conf=50)
     stats = _run_engine(tmp_path)
     assert stats["text"] == "first\n" and stats["confidence"] == 60.0
+    assert stats["text_layer"] == b"%PDF first"
     assert (stats["retries"], stats["variant"]) == (1, "original")
 
 
@@ -239,7 +247,7 @@ def test_failed_second_reading_keeps_the_first(
     monkeypatch.setattr(preprocess, "retry_image", broken)
     calls = _fake_tesseract(monkeypatch, retry_conf=90)
     stats = _run_engine(tmp_path)
-    assert calls == ["000001_ocr.png psm 1"]
+    assert calls == ["000001_ocr.png psm 1 hocr"]
     assert stats["text"] == "first\n" and stats["variant"] == "original"
     assert "encoder error -2" in str(stats["retry_error"])
 
@@ -249,42 +257,5 @@ def test_page_found_turned_is_read_again_with_orientation_detection(
 ) -> None:
     calls = _fake_tesseract(monkeypatch, retry_conf=50, first_angle=180)
     stats = _run_engine(tmp_path)
-    assert calls == ["000001_ocr.png psm 1", "arkhiv-retry.tif psm 1"]
+    assert calls == ["000001_ocr.png psm 1 hocr", "arkhiv-retry.tif psm 1 hocr"]
     assert (stats["rotation"], stats["variant"]) == (180, "original")
-
-
-def test_sandwich_reading_asks_tesseract_for_the_hocr_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import json
-
-    from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
-
-    from arkhiv.tools.ocrmypdf_plugin import ArkhivTesseractEngine
-
-    seen: list[tuple[str, list[str], int]] = []
-
-    def fake_pdf(input_file: Path, output_pdf: Path, output_text: Path, options: Any) -> None:
-        seen.append(
-            (Path(input_file).name, options.tesseract.config, options.tesseract.pagesegmode)
-        )
-        retry = "arkhiv-retry" in Path(input_file).name
-        Path(output_pdf).write_bytes(b"%PDF copy" if retry else b"%PDF first")
-        Path(output_text).write_text("copy\n" if retry else "first\n", encoding="utf-8")
-        conf = 92 if retry else 70
-        words = "".join(
-            f"<span class='ocrx_word' title='bbox 0 0 9 9; x_wconf {conf}'>w</span>"
-            for _ in range(80)
-        )
-        Path(output_pdf).with_suffix(".hocr").write_text(
-            f"<html><body><span class='ocr_line' title='bbox 0 0 9 9'>{words}</span></body></html>"
-        )
-
-    monkeypatch.setattr(TesseractOcrEngine, "generate_pdf", staticmethod(fake_pdf))
-    image, options = _page_and_options(tmp_path)
-    out = tmp_path / "000001_ocr_tess.pdf"
-    ArkhivTesseractEngine.generate_pdf(image, out, tmp_path / "p.txt", options)
-    assert seen == [("000001_ocr.png", ["hocr"], 1), ("arkhiv-retry.tif", ["hocr"], 3)]
-    assert out.read_bytes() == b"%PDF copy"  # the better reading's text layer
-    assert (tmp_path / "p.txt").read_text(encoding="utf-8") == "copy\n"
-    assert json.loads((tmp_path / "stats.json").read_text())["confidence"] == 92.0

@@ -1,10 +1,11 @@
 """OCRmyPDF plugin: Tesseract as OCRmyPDF runs it, plus what arkhiv needs from that one run.
 
-OCRmyPDF (17.x) keeps Tesseract's hOCR in its temporary folder and reports neither word
-confidences nor the orientation Tesseract found. This engine subclass reads both from the
-hOCR right after Tesseract wrote it, reads a page that reads poorly once more on a cleaned-up
-copy of the same image (see `arkhiv.pipeline.preprocess`), keeps the better reading, and
-stores a small JSON file at the path given by the `arkhiv_stats` option.
+OCRmyPDF (17.x) reports neither word confidences nor the orientation Tesseract found. arkhiv
+runs OCRmyPDF's sandwich renderer (Tesseract writes the text layer); this engine subclass has
+the same Tesseract run write its hOCR too, reads both from it, reads a page that reads poorly
+once more on a cleaned-up copy of the same image (see `arkhiv.pipeline.preprocess`), keeps
+the better reading, and stores a small JSON file at the path given by the `arkhiv_stats`
+option.
 
 It also spares OCRmyPDF rasterizing an image page back out of the PDF it just made of it:
 when the page is an image file whose pixels and DPI are exactly what the rasterizer would
@@ -25,7 +26,6 @@ import re
 import shutil
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,16 +69,11 @@ def hocr_orientation(hocr: bytes) -> int:
     return angle if angle in (90, 180, 270) and n * 2 > total else 0
 
 
-# Tesseract as OCRmyPDF runs it: TesseractOcrEngine.generate_hocr or .generate_pdf, called as
-# (image, main output, text output, options).
-Run = Callable[[Path, Path, Path, Any], None]
-
-
 @dataclass(frozen=True)
 class Reading:
     """One Tesseract reading of the page: its files and what its hOCR says."""
 
-    main: Path  # what OCRmyPDF asked for: the hOCR, or Tesseract's text-only PDF
+    main: Path  # Tesseract's text-only PDF (the text layer)
     text: Path
     confidence: float | None
     words: int
@@ -148,47 +143,28 @@ class ArkhivTesseractEngine(TesseractOcrEngine):
         return _installed_languages()
 
     @staticmethod
-    def generate_hocr(input_file: Path, output_hocr: Path, output_text: Path, options: Any) -> None:
-        _read_page(
-            TesseractOcrEngine.generate_hocr,
-            Path(input_file),
-            Path(output_hocr),
-            Path(output_text),
-            options,
-            hocr_of=lambda main: main,
-        )
-
-    @staticmethod
     def generate_pdf(input_file: Path, output_pdf: Path, output_text: Path, options: Any) -> None:
-        """OCRmyPDF's sandwich renderer: Tesseract writes the text layer itself (cheaper than
-        rendering the hOCR in Python), and the hOCR beside it in the same run."""
+        """OCRmyPDF's sandwich renderer (arkhiv always asks for it): Tesseract writes the text
+        layer itself, cheaper than rendering the hOCR in Python, and the hOCR beside it in the
+        same run."""
         _read_page(
-            TesseractOcrEngine.generate_pdf,
             Path(input_file),
             Path(output_pdf),
             Path(output_text),
             _Options(options, configs=("hocr",)),
-            hocr_of=_hocr_beside,
         )
 
 
-def _read_page(
-    run: Run,
-    image: Path,
-    main: Path,
-    text: Path,
-    options: Any,
-    hocr_of: Callable[[Path], Path],
-) -> None:
+def _read_page(image: Path, main: Path, text: Path, options: Any) -> None:
     """Read the page; read a poor page again from a cleaned-up copy; leave the better reading at
-    `main` and `text`; write the page's stats where `arkhiv_stats` says."""
+    `main` (the text layer) and `text`; write the page's stats where `arkhiv_stats` says."""
     start = time.monotonic()
-    run(image, main, text, options)
+    TesseractOcrEngine.generate_pdf(image, main, text, options)  # type: ignore[no-untyped-call]
     first_seconds = time.monotonic() - start
     stats_path = getattr(options, "arkhiv_stats", None)
     if not stats_path:
         return
-    first = Reading.of(main, hocr_of(main), text, "original")
+    first = Reading.of(main, _hocr_beside(main), text, "original")
     timeout = options.tesseract.timeout
     # OCRmyPDF turns a Tesseract timeout into an empty page and only logs it.
     timed_out = bool(timeout) and not first.words and first_seconds >= float(timeout) * 0.98
@@ -197,7 +173,7 @@ def _read_page(
     retry_error = None
     if retry and not timed_out and needs_retry(first, retry["below"], retry["min_words"]):
         try:
-            best, tries = _retry(run, image, first, options, retry, hocr_of)
+            best, tries = _retry(image, first, options, retry)
         except Exception as e:  # the second reading is optional: never lose the first
             log.warning("%s: second reading failed, keeping the first: %s", image, e)
             retry_error = f"{type(e).__name__}: {e}"
@@ -217,14 +193,7 @@ def _read_page(
     Path(stats_path).write_text(json.dumps(stats), encoding="utf-8")
 
 
-def _retry(
-    run: Run,
-    image: Path,
-    first: Reading,
-    options: Any,
-    retry: dict[str, Any],
-    hocr_of: Callable[[Path], Path],
-) -> tuple[Reading, int]:
+def _retry(image: Path, first: Reading, options: Any, retry: dict[str, Any]) -> tuple[Reading, int]:
     """OCR a cleaned-up copy of `image`; the reading with the higher mean confidence wins (the
     first one on a tie). The copy is read in the same languages unless `retry` names others:
     confidences of different language sets are not comparable. A page the first reading found
@@ -237,8 +206,8 @@ def _retry(
     opts = _Options(options, retry.get("languages") or None, 3 if upright else None)
     main = candidate.with_suffix(first.main.suffix)
     text = candidate.with_suffix(".txt")
-    run(candidate, main, text, opts)
-    reading = Reading.of(main, hocr_of(main), text, variant)
+    TesseractOcrEngine.generate_pdf(candidate, main, text, opts)  # type: ignore[no-untyped-call]
+    reading = Reading.of(main, _hocr_beside(main), text, variant)
     return (reading if reading.score() > first.score() else first), 1
 
 
