@@ -92,3 +92,37 @@ def test_ocrmypdf_exceptions_are_mapped(
     monkeypatch.setattr(ocrmypdf, "ocr", raising)
     with pytest.raises(expected, match=text):
         _call(tmp_path)
+
+
+def test_version_probes_run_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OCRmyPDF asks each program's version several times per call; after
+    cache_version_probes a worker asks once, and a failed probe is asked again."""
+    from ocrmypdf._exec import _probe, ghostscript, tesseract
+
+    from arkhiv.tools.ocrmypdf import cache_version_probes
+
+    # The uncached probes (an earlier test may have cached them); restored after the test.
+    monkeypatch.setattr(tesseract, "version", tesseract.PROBE.version)
+    monkeypatch.setattr(ghostscript, "version", ghostscript.PROBE.version)
+    asked: list[str] = []
+    real = _probe.get_version
+    failing = {"gs"}
+
+    def counting(program: str, **kwargs: object) -> object:
+        asked.append(program)
+        if program in failing:
+            raise ox.MissingDependencyError(f"{program} not found")
+        return real(program, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_probe, "get_version", counting)
+    cache_version_probes()
+    cache_version_probes()  # a second call does not wrap the cache again
+    versions = {str(tesseract.version()) for _ in range(4)}
+    assert len(versions) == 1 and versions.pop().startswith(("4.", "5."))
+    for _ in range(2):
+        with pytest.raises(ox.MissingDependencyError):
+            ghostscript.version()
+    failing.clear()
+    ghostscript.version()
+    ghostscript.version()
+    assert asked == ["tesseract", "gs", "gs", "gs"]
