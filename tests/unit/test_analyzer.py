@@ -8,6 +8,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from whoosh import index
 from whoosh.analysis import Analyzer
 from whoosh.fields import TEXT, Schema
@@ -410,3 +412,23 @@ def test_query_rivals_table_has_no_chains() -> None:
     for rival, winner in _QUERY_RIVALS.items():
         assert winner not in _QUERY_RIVALS
         assert rival != winner
+
+
+# The token pattern as first written, (letter | mark)* inside a word: the definition that
+# TOKEN_PATTERN, written letters*(marks+ letters*)* for speed, must match span for span.
+_LETTER = r"[^\W\d_\u02bc\u02b9]"
+_REFERENCE_IN_WORD = rf"(?:{_LETTER}|[\u0300-\u036f\u0483-\u0489\u00ad])"
+_REFERENCE_APOSTROPHE = "[" + re.escape("'’ʼ`‘´ʹ＇") + "]"
+_REFERENCE_SEGMENT = (
+    rf"(?:\d+|{_LETTER}{_REFERENCE_IN_WORD}*"
+    rf"(?:{_REFERENCE_APOSTROPHE}{_LETTER}{_REFERENCE_IN_WORD}*)*)"
+)
+_REFERENCE_TOKEN = re.compile(rf"{_REFERENCE_SEGMENT}(?:[-\u2010\u2011]{_REFERENCE_SEGMENT})*")
+
+
+@settings(max_examples=3000)
+@given(st.text(alphabet="аБіЇєґщ'’ʼ`‘ʹ-‐‑–1\u0301\u0308\u0483\u00ad _.xZ9", max_size=24))
+@example("Ї\u0308жак-2-й п'ять ʼа ва\u00adрі\u0301я")
+def test_token_pattern_is_the_reference_pattern(text: str) -> None:
+    fast = [m.span() for m in re.finditer(TOKEN_PATTERN, text)]
+    assert fast == [m.span() for m in _REFERENCE_TOKEN.finditer(text)]

@@ -74,9 +74,12 @@ __all__ = [
 _LETTER = r"[^\W\d_\u02bc\u02b9]"
 # Combining marks (NFD й/ї, stress, titlo) and soft hyphens sit inside words in raw OCR
 # text; matching them keeps startchar/endchar on the original, unnormalized string.
-_IN_WORD = rf"(?:{_LETTER}|[\u0300-\u036f\u0483-\u0489\u00ad])"
+# Written as letters*(marks+ letters*)*, not (letter|mark)*: the same strings (the two sets
+# are disjoint), a third faster in Python's regex engine, for indexing and snippets alike.
+_MARKS = r"[\u0300-\u036f\u0483-\u0489\u00ad]"
+_IN_WORD = rf"{_LETTER}*(?:{_MARKS}+{_LETTER}*)*"
 _APOSTROPHE = "[" + re.escape(APOSTROPHES) + "]"
-_LETTER_SEGMENT = rf"{_LETTER}{_IN_WORD}*(?:{_APOSTROPHE}{_LETTER}{_IN_WORD}*)*"
+_LETTER_SEGMENT = rf"{_LETTER}{_IN_WORD}(?:{_APOSTROPHE}{_LETTER}{_IN_WORD})*"
 _SEGMENT = rf"(?:\d+|{_LETTER_SEGMENT})"
 # Hyphen-minus and the Unicode hyphens join segments; dashes (– —) separate words/ranges.
 _HYPHEN_CHARS = "-\u2010\u2011"

@@ -56,12 +56,17 @@ def _tokens(text: str, words: frozenset[str]) -> list[tuple[int, int, bool, str]
     before it is passed on alone)."""
     out: list[tuple[int, int, bool, str]] = []
     append = out.append
+    terms_of, no_hit = _index_terms, words.isdisjoint  # ~1 µs a word: every lookup counts
     pending: list[Any] | None = None  # [startchar, endchar, text] of the merged token
     for match in _TOKEN.finditer(text):
+        terms = terms_of(match.group())
         start, end = match.span()
-        terms = _index_terms(match.group())
-        if pending is None and words.isdisjoint(terms):  # the common case: no hit here
-            out.extend((start, end, False, term) for term in terms)
+        if pending is None and no_hit(terms):  # the common case: no hit here
+            if len(terms) == 1:
+                append((start, end, False, terms[0]))
+            else:
+                for term in terms:
+                    append((start, end, False, term))
             continue
         for term in terms:
             if term not in words:
