@@ -401,11 +401,17 @@ class _BatchRunner:
                 inflight[fut] = [item]
                 by_key[item.key] = fut
             while inflight:
+                if len(inflight) < jobs:
+                    # The last pages are running and a core is idle: index the pages done
+                    # meanwhile, so that little is left for after the last page.
+                    self._flush_index()
                 self._drain(inflight, by_key)
+            # Every page is done: the workers exit (~0.5 s) while the last pages are indexed.
+            pool.shutdown(wait=False)
+            self._flush_index()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             shutil.rmtree(tmp_root, ignore_errors=True)
-        self._flush_index()
         self.progress("finish", {})
 
     def _drain(
@@ -596,9 +602,11 @@ class _BatchRunner:
         return None
 
     def _flush_index(self, only_if_at_least: int = 0) -> None:
-        """Index the OK pages whose current text is not in the index, in batches."""
+        """Index the OK pages whose current text is not in the index, in batches; not those
+        of documents still in progress (their PDF, which the index points into, is not made)."""
         batch = self.settings.ingest.index_batch_pages
-        rows = self.catalog.pages_to_index(limit=batch)
+        unfinished = [doc_id for doc_id, state in self.docs.items() if not state.finished]
+        rows = self.catalog.pages_to_index(limit=batch, except_documents=unfinished)
         if len(rows) < only_if_at_least:
             return
         while rows:
@@ -606,7 +614,7 @@ class _BatchRunner:
             # After the index commit: a crash in between re-indexes these pages next run,
             # replacing (not duplicating) them, since the index key is unique per page.
             self.catalog.mark_indexed([(r["id"], r["page_key"]) for r in rows])
-            rows = self.catalog.pages_to_index(limit=batch)
+            rows = self.catalog.pages_to_index(limit=batch, except_documents=unfinished)
 
 
 def _index_record(row: sqlite3.Row) -> PageRecord:

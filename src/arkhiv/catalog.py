@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -401,14 +401,20 @@ class Catalog:
                 [(pdf_page, doc_id, number) for number, pdf_page in mapping],
             )
 
-    def pages_to_index(self, limit: int) -> list[sqlite3.Row]:
-        """OK pages whose current text is not in the index yet (new, changed or interrupted)."""
+    def pages_to_index(
+        self, limit: int, *, except_documents: Collection[int] = ()
+    ) -> list[sqlite3.Row]:
+        """OK pages whose current text is not in the index yet (new, changed or interrupted),
+        except those of `except_documents` (documents whose PDF is still being made: the
+        index stores each page's place in it, and an indexed page is not indexed again)."""
+        skip = sorted(set(except_documents))
         return self.db.execute(
             f"""SELECT {_INDEX_COLUMNS}
                FROM pages p JOIN documents d ON d.id = p.document_id
                WHERE p.status = 'ok' AND (p.indexed_key IS NULL OR p.indexed_key != p.page_key)
+               AND p.document_id NOT IN ({",".join("?" * len(skip))})
                ORDER BY p.id LIMIT ?""",
-            (limit,),
+            (*skip, limit),
         ).fetchall()
 
     def mark_indexed(self, pages: Sequence[tuple[int, str]]) -> None:

@@ -57,3 +57,28 @@ def test_added_page_is_the_only_one_ocred(tmp_path: Path) -> None:
     rows = db.execute("SELECT number, pdf_page FROM pages ORDER BY number").fetchall()
     assert rows == [(1, 1), (2, 2), (3, 3)]
     assert PageIndex.open(archive, create=False).doc_count() == 3
+
+
+def test_pages_are_indexed_with_their_place_in_the_document_pdf(tmp_path: Path) -> None:
+    """A page is indexed only once its document PDF exists: with two workers the first pages
+    of a document are done while its last one still runs, and an index flush meanwhile (the
+    idle core indexes what is done, or another document reaches index_batch_pages) must not
+    store them without their PDF and page number, for they are not indexed again."""
+    scans = tmp_path / "справа"
+    scans.mkdir()
+    for name in ("1.png", "2.png", "10.png"):
+        shutil.copy(SPRAVA / name, scans / name)
+    archive = tmp_path / "archive"
+    settings = load_settings(
+        env={},
+        overrides={"": {"archive": archive}, "ingest": {"jobs": 2, "index_batch_pages": 1}},
+    )
+    report = api.ingest(scans, settings, load_pipeline("fast", settings))
+    assert report.pages_ok == 3
+    db = sqlite3.connect(archive / "catalog.sqlite")
+    (pdf_rel,) = db.execute("SELECT pdf_path FROM documents").fetchone()
+    catalog_pages = dict(db.execute("SELECT number, pdf_page FROM pages").fetchall())
+    assert catalog_pages == {1: 1, 2: 2, 3: 3}
+    with PageIndex.open(archive, create=False).searcher() as s:
+        indexed = {f["page"]: (f.get("pdf_path"), f.get("pdf_page")) for f in s.all_stored_fields()}
+    assert indexed == {n: (pdf_rel, p) for n, p in catalog_pages.items()}

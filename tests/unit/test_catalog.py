@@ -109,3 +109,21 @@ def test_safe_name_keeps_cyrillic_and_drops_separators() -> None:
     assert safe_name("ф. Р-123/оп. 4\\спр. 56") == "ф. Р-123_оп. 4_спр. 56"
     assert safe_name("..") == "document"
     assert len(safe_name("я" * 500)) == 80
+
+
+def test_pages_to_index_leaves_out_documents_in_progress(tmp_path: Path) -> None:
+    cat = Catalog.open(tmp_path, create=True)
+    batch = cat.start_batch([tmp_path], "default", {})
+    ids = []
+    for folder in ("справа-1", "справа-2"):
+        (tmp_path / folder).mkdir()
+        doc = _doc(tmp_path / folder)
+        doc_id, _ = cat.upsert_document(doc, batch)
+        ids.append(doc_id)
+        for page in doc.pages:
+            key = f"{folder}-{page.number}"
+            cat.save_page(doc_id, page, "sha", key, _ok(key), "t", batch)
+    rows = cat.pages_to_index(10, except_documents=[ids[0]])
+    assert [(r["document_id"], r["number"]) for r in rows] == [(ids[1], 1), (ids[1], 2)]
+    assert cat.pages_to_index(10, except_documents=ids) == []
+    assert len(cat.pages_to_index(10, except_documents=())) == 4
