@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -142,6 +143,36 @@ def test_pdf_is_pdfa_with_ukrainian_text_layer(
     assert "Києва" in texts["наказ_1937.tif"]
     # No half-written or temporary file is left in the archive.
     assert not list(archive.rglob(".arkhiv-tmp-*"))
+
+
+# The only findings pikepdf's PDF/A validator may have on arkhiv's document PDFs: it does not
+# read XMP extension schemas (ISO 19005-2, 6.6.2.3.3), so the arkhiv properties they declare
+# and the schema description itself are "not permitted" to it. Anything else is a defect.
+_XMP_EXTENSION = re.compile(
+    r"XMP (namespace (arkhiv|pdfaExtension|pdfaSchema|pdfaProperty)=\S+"
+    r"|property (arkhiv:\w+|pdfaExtension:schemas)) is not permitted$"
+)
+
+
+def test_document_pdfs_pass_a_pdfa_validator(
+    ingested: tuple[Path, BatchReport, dict[str, str]],
+) -> None:
+    """pikepdf's PDF/A-2b validator (the one OCRmyPDF checks its pages with) on the assembled
+    documents: fonts, colour, content streams, structure, output intent and XMP."""
+    from pikepdf.pdfa import Flavour, validate_written
+
+    archive, _, _ = ingested
+    pdfs = [
+        archive / row["pdf_path"] for row in _db(archive).execute("SELECT pdf_path FROM documents")
+    ]
+    assert len(pdfs) == 3
+    for pdf in pdfs:
+        report = validate_written(pdf, Flavour.PDFA_2B)
+        assert not report.unsupported, report.summary()
+        other = [f for f in report.violations if not _XMP_EXTENSION.search(f.message)]
+        assert not other, report.summary()
+        # The extension findings are there: the validator did read the arkhiv XMP packet.
+        assert any("arkhiv:" in f.message for f in report.violations), report.summary()
 
 
 @pytest.mark.parametrize(
