@@ -374,6 +374,7 @@ class _BatchRunner:
         )
         inflight: dict[Future[PageOcrResult], list[_Planned]] = {}
         by_key: dict[str, Future[PageOcrResult]] = {}
+        closing: threading.Thread | None = None
         try:
             for item in planned:
                 if stop():
@@ -407,10 +408,16 @@ class _BatchRunner:
                     self._flush_index()
                 self._drain(inflight, by_key)
             # Every page is done: the workers exit (~0.5 s) while the last pages are indexed.
-            pool.shutdown(wait=False)
+            # A thread waits for them, so that they are reaped (and their CPU time counted)
+            # before the batch ends; shutdown(wait=False) would leave that to nobody.
+            closing = threading.Thread(target=pool.shutdown, name="arkhiv-workers-exit")
+            closing.start()
             self._flush_index()
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if closing is not None:
+                closing.join()
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
             shutil.rmtree(tmp_root, ignore_errors=True)
         self.progress("finish", {})
 
