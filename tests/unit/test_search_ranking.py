@@ -7,10 +7,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.formats import Positions
 from whoosh.query import And, FuzzyTerm, NumericRange, Or, Phrase, Prefix, Term
 
+from arkhiv.search import index as index_module
+from arkhiv.search import scoring
+from arkhiv.search.codec import ArkhivCodec
 from arkhiv.search.index import PageIndex, PageRecord, SearchFilters, _ranked
-from arkhiv.search.scoring import _adjacent, _in_order, doc_set, plan, top_docs
+from arkhiv.search.scoring import (
+    DocSet,
+    _adjacent,
+    _adjacent_all,
+    _in_order,
+    _position_gaps,
+    _split_positions,
+    doc_set,
+    plan,
+    top_docs,
+)
 
 VOCAB = [
     "архів", "фонд", "опис", "справа", "наказ", "село", "рада", "земля", "м'ясо", "сім'я",
@@ -42,21 +57,37 @@ def _record(i: int, text: str, access: str = "open") -> PageRecord:
     )
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+LAYOUTS = ["arkhiv", "w3", "mixed", "optimized"]
+
+
+@pytest.fixture(scope="module", params=LAYOUTS)
+def archive(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     """400 pages in three commits (three segments), some replaced (deletions), some
-    restricted."""
+    restricted. Written by ArkhivCodec (what write_pages uses), by Whoosh's W3Codec (an index
+    of an older arkhiv), both (the first two commits by W3Codec), and both then optimized
+    into one ArkhivCodec segment."""
+    layout = request.param
     path = tmp_path_factory.mktemp("ranking")
     ix = PageIndex.open(path, create=True)
     texts = _texts(400, seed=7)
-    for part in range(3):
-        ix.write_pages(
-            _record(i, t, "restricted" if i % 17 == 0 else "open")
-            for i, t in enumerate(texts)
-            if i % 3 == part
-        )
-    # Re-indexing pages deletes their old entries in the older segments.
-    ix.write_pages(_record(i, texts[i] + " архів") for i in range(0, 60, 7))
+    with pytest.MonkeyPatch.context() as mp:
+        for part in range(3):
+            if layout == "w3" or (layout in ("mixed", "optimized") and part < 2):
+                mp.setattr(index_module, "ArkhivCodec", W3Codec)
+            else:
+                mp.undo()
+            ix.write_pages(
+                _record(i, t, "restricted" if i % 17 == 0 else "open")
+                for i, t in enumerate(texts)
+                if i % 3 == part
+            )
+        # Re-indexing pages deletes their old entries in the older segments.
+        ix.write_pages(_record(i, texts[i] + " архів") for i in range(0, 60, 7))
+    codecs = {type(s.codec()) for s in ix._ix._segments()}
+    assert codecs == {"arkhiv": {ArkhivCodec}, "w3": {W3Codec}}.get(layout, {W3Codec, ArkhivCodec})
+    if layout == "optimized":
+        ix._ix.writer(codec=ArkhivCodec()).commit(optimize=True)
+        assert [type(s.codec()) for s in ix._ix._segments()] == [ArkhivCodec]
     return path
 
 
@@ -213,3 +244,64 @@ def test_adjacent_is_in_order_with_slop_one() -> None:
         words = rng.randint(2, 4)
         positions = [sorted(rng.sample(range(30), rng.randint(1, 8))) for _ in range(words)]
         assert _adjacent(positions) == _in_order(positions, 1), positions
+
+
+def _encode(positions: list[int]) -> bytes:
+    return Positions().encode(positions)  # type: ignore[no-any-return]
+
+
+def test_adjacent_all_is_adjacent_of_each() -> None:
+    rng = random.Random(6)
+    for _ in range(200):
+        words, count = rng.randint(2, 4), rng.randint(1, 30)
+        positions = [
+            [sorted(rng.sample(range(40), rng.randint(0, 8))) for _ in range(count)]
+            for _ in range(words)
+        ]
+        gaps = [_position_gaps([_encode(p) for p in w]) for w in positions]
+        found = _adjacent_all(gaps, count).tolist()
+        assert found == [_adjacent([w[k] for w in positions]) for k in range(count)]
+
+
+@pytest.mark.parametrize("sizes", [[0, 1, 2, 3], [1], [0], [5, 1200, 0, 1, 300], [2000]])
+def test_position_gaps_decode_as_whoosh(sizes: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Positions of any count (none, one, several, over pickle's batch of 1000, positions
+    beyond one and two bytes) decoded at once as Whoosh decodes each."""
+    rng = random.Random(len(sizes))
+    positions = [sorted(rng.sample(range(200_000), k)) for k in sizes]
+    values = [_encode(p) for p in positions]
+    one_by_one: list[bytes] = []
+    gaps = scoring._gaps
+    monkeypatch.setattr(scoring, "_gaps", lambda v: one_by_one.append(v) or gaps(v))
+    assert _split_positions(_position_gaps(values)) == [
+        Positions().decode_positions(v) for v in values
+    ]
+    assert not one_by_one  # all at once, not by the fallback
+    # a value not as Positions writes it (no stop mark): decoded one by one, the same
+    values[0] = values[0][:-1]
+    assert _split_positions(_position_gaps(values)) == positions
+    assert one_by_one
+
+
+def test_position_gaps_of_an_index(searcher: Any) -> None:
+    """The values of a posting list decoded at once are those decoded one by one."""
+    reader = next(iter(searcher.leaf_searchers()))[0].reader()
+    m = reader.postings("text", "архів")
+    values = []
+    while m.is_active():
+        values.append(m.value())
+        m.next()
+    assert len(values) > 10
+    assert _split_positions(_position_gaps(values)) == [
+        Positions().decode_positions(v) for v in values
+    ]
+
+
+def test_filter_set_reused_as_array(searcher: Any) -> None:
+    """A DocSet filter gives the same hits as the plain set, the first time and the next."""
+    q = Term("text", "село")
+    plain = set(searcher.docs_for_query(Term("fond", "р2")))
+    docs = DocSet(plain)
+    expected = top_docs(searcher, plan(q), 50, allow=plain)  # type: ignore[arg-type]
+    for _ in range(2):
+        assert top_docs(searcher, plan(q), 50, allow=docs) == expected  # type: ignore[arg-type]

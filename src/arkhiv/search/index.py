@@ -20,8 +20,9 @@ from arkhiv.errors import QueryError, SearchIndexError
 from arkhiv.fsutil import fsync_dir
 from arkhiv.models import Hit
 from arkhiv.search.analyzer import analyzer, ref_analyzer
+from arkhiv.search.codec import ArkhivCodec
 from arkhiv.search.normalize import fold_ref, fold_token
-from arkhiv.search.scoring import LengthsOnce, doc_set, plan, top_docs
+from arkhiv.search.scoring import DocSet, LengthsOnce, doc_set, plan, top_docs
 from arkhiv.search.snippets import MarkFormatter
 from arkhiv.search.snippets import snippet as make_snippet
 
@@ -247,7 +248,7 @@ class PageIndex:
         """Add or replace pages in one commit; returns how many were written."""
         count = 0
         try:
-            writer = self._ix.writer(timeout=WRITER_TIMEOUT)
+            writer = self._ix.writer(timeout=WRITER_TIMEOUT, codec=ArkhivCodec())
         except index.LockError as e:
             raise SearchIndexError(
                 f"{self.path}: the search index is locked by another writer "
@@ -447,7 +448,7 @@ def _doc_set(searcher: Any, q: Query | None) -> set[int] | None:
     if found is None:
         found = doc_set(searcher, q)  # a set: Whoosh takes set, not frozenset
         if found is None:
-            found = set(searcher.docs_for_query(q))
+            found = DocSet(searcher.docs_for_query(q))
         if len(cache) >= _FILTER_CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[q] = found
