@@ -683,7 +683,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     pages = load_pages(args.eval_dir)
     if not pages:
-        ap.error(f"{args.eval_dir}: no image + STEM.gt.txt pairs")
+        where = "no such folder" if not args.eval_dir.is_dir() else "no image + STEM.gt.txt pairs"
+        ap.error(
+            f"{args.eval_dir}: {where}; give a folder of page images with their STEM.gt.txt "
+            "(make bench-quick EVAL=/path/to/folder; samples/ has one such page)"
+        )
     if args.quick:
         pages = quick_subset(pages)
     if args.jobs < 1:
