@@ -282,6 +282,7 @@ class _BatchRunner:
         self.archive = settings.archive
         self.cache_dir = self.archive / CACHE_DIR
         self.docs: dict[int, _DocState] = {}
+        self.unfinished: set[int] = set()  # documents planned whose PDF is not made yet
         self.hashes: dict[Path, str] = {}  # sha256 of each source file, computed once
         self.plans: dict[Path, DocumentPlan] = {}  # resolved metadata of each document
 
@@ -310,6 +311,7 @@ class _BatchRunner:
             plan = self.plans.get(doc.path) or DocumentPlan(DocumentMetadata())
             state = _DocState(doc, doc_id, folder, remaining=len(doc.pages), plan=plan)
             self.docs[doc_id] = state
+            self.unfinished.add(doc_id)
             # New or changed metadata (or leaves): the index entries of the document are
             # queued again here; its PDF's XMP and document.json are redone when it is
             # finished (even with no page to OCR, and after a crash in between).
@@ -512,6 +514,7 @@ class _BatchRunner:
         if state.finished:  # its last page may be recorded while the plan is still running
             return
         state.finished = True
+        self.unfinished.discard(state.doc_id)
         doc_id = state.doc_id
         pages = self.catalog.document_pages(doc_id)
         row = self.catalog.document(doc_id)
@@ -612,8 +615,7 @@ class _BatchRunner:
         """Index the OK pages whose current text is not in the index, in batches; not those
         of documents still in progress (their PDF, which the index points into, is not made)."""
         batch = self.settings.ingest.index_batch_pages
-        unfinished = [doc_id for doc_id, state in self.docs.items() if not state.finished]
-        rows = self.catalog.pages_to_index(limit=batch, except_documents=unfinished)
+        rows = self.catalog.pages_to_index(limit=batch, except_documents=self.unfinished)
         if len(rows) < only_if_at_least:
             return
         while rows:
@@ -621,7 +623,7 @@ class _BatchRunner:
             # After the index commit: a crash in between re-indexes these pages next run,
             # replacing (not duplicating) them, since the index key is unique per page.
             self.catalog.mark_indexed([(r["id"], r["page_key"]) for r in rows])
-            rows = self.catalog.pages_to_index(limit=batch, except_documents=unfinished)
+            rows = self.catalog.pages_to_index(limit=batch, except_documents=self.unfinished)
 
 
 def _index_record(row: sqlite3.Row) -> PageRecord:
