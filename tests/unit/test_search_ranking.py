@@ -17,7 +17,6 @@ from arkhiv.search.codec import ArkhivCodec
 from arkhiv.search.index import PageIndex, PageRecord, SearchFilters, _ranked
 from arkhiv.search.scoring import (
     DocSet,
-    _adjacent,
     _adjacent_all,
     _in_order,
     _position_gaps,
@@ -236,6 +235,18 @@ def test_filter_doc_set_equals_whoosh(searcher: Any, q: Any) -> None:
 
 def test_filter_doc_set_leaves_ranges_to_whoosh(searcher: Any) -> None:
     assert doc_set(searcher, NumericRange("year_from", None, 1950)) is None
+
+
+def _adjacent(positions: list[list[int]]) -> bool:
+    """The words at consecutive positions, set by set: the plain statement of a phrase with
+    slop 1, against which the bulk check (_adjacent_all) is tested."""
+    starts = set(positions[0])
+    for i, following in enumerate(positions[1:], 1):
+        present = set(following)
+        starts = {p for p in starts if p + i in present}
+        if not starts:
+            return False
+    return True
 
 
 def test_adjacent_is_in_order_with_slop_one() -> None:

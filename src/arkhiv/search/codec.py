@@ -150,11 +150,6 @@ def _unpack(part: bytes | memoryview, word: int) -> bytes:
     return zlib.decompress(part) if word & _COMPRESSED else bytes(part)
 
 
-def _decode_values(raw: bytes, count: int, fixedsize: int | None) -> Sequence[Any]:
-    """W3LeafMatcher._read_values of the block's values part."""
-    return _pick_values(raw, count, fixedsize, None)
-
-
 def _pick_values(
     raw: bytes, count: int, fixedsize: int | None, which: list[int] | None
 ) -> Sequence[Any]:
@@ -221,7 +216,7 @@ class ArkhivLeafMatcher(W3LeafMatcher):  # type: ignore[misc]
     def _read_values(self) -> None:
         _head_word, _head_at, values_word, values_at = self._parts()
         raw = _unpack(self._postfile.get(values_at, values_word & _LENGTH), values_word)
-        self._values = _decode_values(raw, self._blocklength, self._fixedsize)
+        self._values = _pick_values(raw, self._blocklength, self._fixedsize, None)
 
     def read_all(self) -> BulkPostings:
         """Every posting of the list (wherever the matcher stands), read in one pass over

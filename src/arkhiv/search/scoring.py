@@ -476,10 +476,10 @@ def _gaps(value: bytes) -> list[int]:
 
 
 def _adjacent_all(words: list[Gaps], count: int) -> Mask:
-    """_adjacent for `count` documents at once, each word's positions as _position_gaps
-    gives them: each (document, position) of a word is one number, document * 2**32 +
-    position, and the phrases are the starts found at start + i in the i-th word's numbers,
-    for every i."""
+    """Whether the words are at consecutive positions (a phrase with slop 1), for `count`
+    documents at once, each word's positions as _position_gaps gives them: each (document,
+    position) of a word is one number, document * 2**32 + position, and the phrases are the
+    starts found at start + i in the i-th word's numbers, for every i."""
     starts: Ids | None = None
     for i, (counts, flat) in enumerate(words):
         positions = _running_positions(counts, flat)
@@ -491,17 +491,6 @@ def _adjacent_all(words: list[Gaps], count: int) -> Mask:
     if starts is not None:
         matched[starts >> 32] = True
     return matched
-
-
-def _adjacent(positions: list[list[int]]) -> bool:
-    """_in_order with slop 1, the parser's phrase: the words at consecutive positions."""
-    starts = set(positions[0])
-    for i, following in enumerate(positions[1:], 1):
-        present = set(following)
-        starts = {p for p in starts if p + i in present}
-        if not starts:
-            return False
-    return True
 
 
 def _in_order(positions: list[list[int]], slop: int) -> bool:
@@ -576,7 +565,7 @@ def _length_bytes(perdoc: Any, fieldname: str) -> bytes | None:
 
 # byte -> length as W3PerDocReader.doc_field_length gives it: None for the byte 0.
 _LENGTHS: list[int | None] = [None, *(byte_to_length(b) for b in range(1, 256))]
-_LENGTH_TABLE: Floats = np.array([0, *(byte_to_length(b) for b in range(1, 256))], dtype=np.float64)
+_LENGTH_TABLE: Floats = np.array([fl or 0 for fl in _LENGTHS], dtype=np.float64)
 
 
 def read_lengths(perdoc: Any, fieldname: str, default: int) -> list[int | None]:
