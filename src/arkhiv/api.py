@@ -28,7 +28,7 @@ from arkhiv.catalog import Catalog, PageRow
 from arkhiv.config import Pipeline, Settings, ocr_key_material
 from arkhiv.errors import ArkhivError, CatalogError, MissingDependencyError, UsageError
 from arkhiv.fsutil import archive_lock, atomic_write_text, remove_stale_temps, sha256_file
-from arkhiv.metadata.fields import DocumentMetadata
+from arkhiv.metadata.fields import REF_FIELDS, DocumentMetadata
 from arkhiv.metadata.ref import CitationStyle, Leaf
 from arkhiv.metadata.sources import DocumentPlan, MetadataRequest, resolve
 from arkhiv.models import (
@@ -41,16 +41,15 @@ from arkhiv.models import (
     SourcePage,
 )
 from arkhiv.pipeline import discover as discover_stage
-from arkhiv.pipeline.metadata import DOCUMENT_JSON, document_record, pdf_metadata, xmp_fields
+from arkhiv.pipeline.describe import DOCUMENT_JSON, document_record, pdf_metadata, xmp_fields
 from arkhiv.pipeline.ocr import PageTask, cache_paths, load_cached, ocr_page, worker_init
 from arkhiv.pipeline.pdf import assemble_document
 from arkhiv.reader import ArchiveReader, DocumentView, SearchResult, document_view
 from arkhiv.search import PageIndex, PageRecord, SearchFilters
-from arkhiv.search.index import REF_FIELDS
 
 if TYPE_CHECKING:
     from arkhiv.fixity import CheckReport
-    from arkhiv.inbox import WatchSummary
+    from arkhiv.watch.loop import WatchSummary
 
 log = logging.getLogger(__name__)
 
@@ -592,7 +591,7 @@ class _BatchRunner:
             pages=self.catalog.document_pages(state.doc_id),
             pdf=pdf,
             pdf_sha256=sha,
-            style=CitationStyle(self.settings.metadata.citation_style),
+            style=self.settings.metadata.citation_style,
         )
         text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
         target = self.archive / state.folder / DOCUMENT_JSON
@@ -737,7 +736,7 @@ def watch(
     stop: threading.Event | None = None,
 ) -> WatchSummary:
     """Take complete drops from `inbox` into the archive until `stop` is set (or one pass)."""
-    from arkhiv.inbox import InboxWatcher
+    from arkhiv.watch.loop import InboxWatcher
 
     doctor_mod.require_ocr(pipeline.ocr.all_languages())
     watcher = InboxWatcher(

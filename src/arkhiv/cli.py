@@ -33,7 +33,6 @@ from arkhiv.config import Pipeline, Settings, load_pipeline, load_settings
 from arkhiv.errors import ArkhivError, ExitCode, UsageError
 from arkhiv.fsutil import atomic_path, atomic_write_text
 from arkhiv.metadata.fields import KEYS
-from arkhiv.metadata.ref import CitationStyle
 from arkhiv.metadata.sources import MetadataRequest, parse_sets
 from arkhiv.reports import report_json, search_json, summary_lines
 from arkhiv.search import SearchFilters
@@ -222,7 +221,7 @@ def ingest(
 
 
 def _render_batch_check(result: api.BatchCheck, settings: Settings, json_out: bool) -> None:
-    style = CitationStyle(settings.metadata.citation_style)
+    style = settings.metadata.citation_style
     if json_out:
         data = {
             "ok": result.ok,
@@ -349,7 +348,7 @@ def search(
         query,
         limit=limit or settings.search.limit,
         filters=filters,
-        style=CitationStyle(settings.metadata.citation_style),
+        style=settings.metadata.citation_style,
     )
     if json_out:
         out.print(search_json(result), markup=False, soft_wrap=True)
@@ -532,7 +531,7 @@ def show(
     from dataclasses import asdict
 
     settings = _settings(config, archive)
-    style = CitationStyle(settings.metadata.citation_style)
+    style = settings.metadata.citation_style
     views = api.find_documents(settings.archive, ref, style)
     if json_out:
         data = [
@@ -628,7 +627,7 @@ def export(
         settings.archive,
         fmt,
         per=per,
-        style=CitationStyle(settings.metadata.citation_style),
+        style=settings.metadata.citation_style,
         include_restricted=include_restricted,
     )
     if out_file is None:
@@ -672,9 +671,7 @@ def serve(
 
     settings = _settings(config, archive)
     users = UsersFile.load(auth_file) if auth_file is not None else None
-    web = create_app(
-        settings.archive, users=users, style=CitationStyle(settings.metadata.citation_style)
-    )
+    web = create_app(settings.archive, users=users, style=settings.metadata.citation_style)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     err.print(
         escape(f"arkhiv: serving {settings.archive} on http://{shown}:{port}/ (Ctrl-C stops)")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from arkhiv.errors import ConfigError
+from arkhiv.metadata.ref import CitationStyle
 
 # The repository's pipelines/ folder (editable install) and the working directory's.
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +126,7 @@ class MetadataSettings:
     # Fields every document must have, e.g. ("archive", "fond", "opys", "sprava").
     required: tuple[str, ...] = ()
     # How citations are printed: "legend" (ф. 1, оп. 2, спр. 3) or "biblio" (Ф. 1. Оп. 2. Спр. 3).
-    citation_style: str = "legend"
+    citation_style: CitationStyle = CitationStyle.LEGEND
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,14 @@ _SECTIONS: dict[str, type[Any]] = {
 
 
 _RUN_SECTIONS = ("ingest", "search", "watch", "metadata")
+
+
+# Settings whose value is one of a few words, by the type name their field declares.
+_ENUMS: dict[str, type[StrEnum]] = {
+    "OutputType": OutputType,
+    "PdfWithText": PdfWithText,
+    "CitationStyle": CitationStyle,
+}
 
 
 def _coerce(value: Any, typ: Any, where: str) -> Any:
@@ -182,10 +191,8 @@ def _coerce(value: Any, typ: Any, where: str) -> Any:
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
                 raise ValueError(value)
             return tuple(value)
-        if t == "OutputType":
-            return OutputType(value)
-        if t == "PdfWithText":
-            return PdfWithText(value)
+        if t in _ENUMS:
+            return _ENUMS[t](value)
         if t in ("Path", "Path | None"):
             return None if value in (None, "") and t != "Path" else Path(str(value)).expanduser()
         if t == "str":
@@ -193,7 +200,8 @@ def _coerce(value: Any, typ: Any, where: str) -> Any:
                 raise ValueError(value)
             return value
     except (ValueError, TypeError) as e:
-        raise ConfigError(f"{where}: invalid value {value!r} (expected {t})") from e
+        expected = " | ".join(m.value for m in _ENUMS[t]) if t in _ENUMS else t
+        raise ConfigError(f"{where}: invalid value {value!r} (expected {expected})") from e
     raise ConfigError(f"{where}: unsupported setting type {t}")
 
 
@@ -284,11 +292,6 @@ def load_settings(
                     hint="known sections: [ingest], [search], [watch], [metadata]; OCR and PDF "
                     "settings live in pipelines/NAME.toml",
                 )
-    if settings.metadata.citation_style not in ("legend", "biblio"):
-        raise ConfigError(
-            f'metadata.citation_style must be "legend" or "biblio", '
-            f"not {settings.metadata.citation_style!r}"
-        )
     if settings.ingest.jobs < 0:
         raise ConfigError(f"ingest.jobs must be 0 (all cores) or more, not {settings.ingest.jobs}")
     return settings

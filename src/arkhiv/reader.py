@@ -14,10 +14,11 @@ from typing import Any
 
 from arkhiv.catalog import CATALOG_NAME, Catalog, PageRow
 from arkhiv.errors import ArchiveNotFoundError, SearchIndexError
+from arkhiv.metadata.fields import REF_FIELDS
 from arkhiv.metadata.ref import ArchivalRef, CitationStyle, Leaf
 from arkhiv.models import Hit
 from arkhiv.search import PageIndex, SearchFilters
-from arkhiv.search.index import INDEX_DIR, REF_FIELDS
+from arkhiv.search.index import INDEX_DIR
 
 
 @dataclass(frozen=True)

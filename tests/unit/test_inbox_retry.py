@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from arkhiv import inbox as inbox_mod
 from arkhiv.config import Pipeline, WatchSettings, load_settings
-from arkhiv.inbox import InboxWatcher
 from arkhiv.models import BatchReport, PageReport
+from arkhiv.watch import loop as inbox_mod
+from arkhiv.watch.loop import InboxWatcher
 
 
 class Clock:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from arkhiv.config import OcrSettings, PdfSettings
-from arkhiv.tools.ocrmypdf import ocrmypdf_options, orientation_in_ocr
 from arkhiv.tools.ocrmypdf_plugin import Reading, hocr_orientation, needs_retry, same_pixels
+from arkhiv.tools.run_ocrmypdf import ocrmypdf_options, orientation_in_ocr
 
 
 def _hocr(lines: list[tuple[int | None, int]]) -> bytes:

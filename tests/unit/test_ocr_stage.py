@@ -13,7 +13,7 @@ from arkhiv.config import IngestSettings, OcrSettings, PdfSettings, PdfWithText,
 from arkhiv.errors import InputFileError, MissingDependencyError, PageHasTextError, ToolError
 from arkhiv.pipeline import ocr as ocr_stage
 from arkhiv.pipeline.ocr import PageTask, clean_text, load_cached, prepare_input
-from arkhiv.tools.ocrmypdf import OcrPageStats
+from arkhiv.tools.run_ocrmypdf import OcrPageStats
 
 
 def _task(tmp_path: Path, source: Path, frame: int | None = None) -> PageTask:

@@ -11,8 +11,8 @@ from ocrmypdf import exceptions as ox
 
 from arkhiv.config import OcrSettings, PdfSettings
 from arkhiv.errors import InputFileError, MissingDependencyError, ToolError
-from arkhiv.tools.ocrmypdf import ocr_to_pdf
 from arkhiv.tools.ocrmypdf_plugin import hocr_confidences
+from arkhiv.tools.run_ocrmypdf import ocr_to_pdf
 
 
 def _call(tmp_path: Path) -> object:
@@ -99,7 +99,7 @@ def test_version_probes_run_once_per_process(monkeypatch: pytest.MonkeyPatch) ->
     cache_version_probes a worker asks once, and a failed probe is asked again."""
     from ocrmypdf._exec import _probe, ghostscript, tesseract
 
-    from arkhiv.tools.ocrmypdf import cache_version_probes
+    from arkhiv.tools.run_ocrmypdf import cache_version_probes
 
     # The uncached probes (an earlier test may have cached them); restored after the test.
     monkeypatch.setattr(tesseract, "version", tesseract.PROBE.version)

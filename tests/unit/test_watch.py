@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from arkhiv.watch import Drop, Signature, StabilityTracker, is_ready, scan_inbox
+from arkhiv.watch.stability import Drop, Signature, StabilityTracker, is_ready, scan_inbox
 
 QUIET = 30.0
 NS = 1_000_000_000

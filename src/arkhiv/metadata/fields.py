@@ -37,6 +37,16 @@ class Access(StrEnum):
 
 
 REF_KEYS = ("archive", "fond", "opys", "sprava", "volume")
+# Reference parts (ArchivalRef field names) -> the catalog's columns, which are also the index's
+# fields; "archive" is the repository code, named so to keep it apart from the archive folder
+# of the CLI's --archive.
+REF_FIELDS = {
+    "archive": "repository",
+    "fond": "fond",
+    "opys": "opys",
+    "sprava": "sprava",
+    "volume": "volume",
+}
 # Every key a sidecar, a manifest column, a layout placeholder or --set may name.
 KEYS: dict[str, str] = {
     "ref": 'the reference as a citation, e.g. "ДАЗО, ф. Р-123, оп. 4, спр. 56"',

@@ -29,7 +29,7 @@ from arkhiv.errors import (
 )
 from arkhiv.fsutil import atomic_path, atomic_write_text
 from arkhiv.models import PageOcrResult
-from arkhiv.tools.ocrmypdf import ocr_to_pdf
+from arkhiv.tools.run_ocrmypdf import ocr_to_pdf
 
 log = logging.getLogger(__name__)
 

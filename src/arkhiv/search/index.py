@@ -18,6 +18,7 @@ from whoosh.query import And, FuzzyTerm, NumericRange, Or, Query, Term
 
 from arkhiv.errors import QueryError, SearchIndexError
 from arkhiv.fsutil import fsync_dir
+from arkhiv.metadata.fields import REF_FIELDS
 from arkhiv.models import Hit
 from arkhiv.search.analyzer import analyzer, ref_analyzer
 from arkhiv.search.codec import ArkhivCodec
@@ -144,18 +145,6 @@ def _point_index_at(archive: Path, generation: Path) -> None:
     tmp.symlink_to(generation.name)
     os.replace(tmp, link)
     fsync_dir(archive)
-
-
-# Reference parts (ArchivalRef field names) -> index fields, which are also the catalog's
-# columns; "archive" is the repository code, named so to keep it apart from the archive
-# folder of the CLI's --archive.
-REF_FIELDS = {
-    "archive": "repository",
-    "fond": "fond",
-    "opys": "opys",
-    "sprava": "sprava",
-    "volume": "volume",
-}
 
 
 def page_id(document_id: int, number: int) -> str:

@@ -11,7 +11,7 @@ It also spares OCRmyPDF rasterizing an image page back out of the PDF it just ma
 when the page is an image file whose pixels and DPI are exactly what the rasterizer would
 produce, Tesseract reads that file itself (`rasterize_pdf_page`).
 
-Options (extra keyword arguments of `ocrmypdf.ocr`, set by `arkhiv.tools.ocrmypdf`):
+Options (extra keyword arguments of `ocrmypdf.ocr`, set by `arkhiv.tools.run_ocrmypdf`):
   arkhiv_stats  path of the JSON file to write
   arkhiv_retry  JSON: {"below": mean confidence, "min_words": n, "languages": [...]}, or absent
   arkhiv_image  the page's image file (PNG, JPEG or TIFF with one frame), or absent

@@ -1,9 +1,9 @@
 """`arkhiv watch`: take complete drops from an inbox, ingest them, move originals with a record.
 
-A drop is a file or a folder put at the top of the inbox. Once complete (watch.py decides), it
-is moved to processed/ (the move is journaled in the catalog first, so a crash at any moment is
-resumed), ingested there with the same api.ingest as `arkhiv ingest`, and its failed files are
-moved on to failed/ with NAME.error.txt. Nothing is ever deleted or overwritten.
+A drop is a file or a folder put at the top of the inbox. Once complete (watch/stability.py
+decides), it is moved to processed/ (the move is journaled in the catalog first, so a crash at
+any moment is resumed), ingested there by the same batch engine as `arkhiv ingest`, and its
+failed files are moved on to failed/ with NAME.error.txt. Nothing is ever deleted or overwritten.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from arkhiv.config import Pipeline, Settings
 from arkhiv.errors import ArkhivError, MissingDependencyError, UsageError
 from arkhiv.fsutil import atomic_write_text, exclusive_lock, move_original, sha256_file, unique_path
 from arkhiv.pipeline.discover import IMAGE_SUFFIXES, PDF_SUFFIXES
-from arkhiv.watch import Clock, Drop, StabilityTracker, is_ready, scan_inbox
+from arkhiv.watch.stability import Clock, Drop, StabilityTracker, is_ready, scan_inbox
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Watching an inbox: a pure file-stability tracker (injected clock) and the inbox scan.
 
-The loop that moves and ingests what is ready lives in inbox.py; this module decides *when* a
+The loop that moves and ingests what is ready lives in watch/loop.py; this module decides *when* a
 drop (a file or a folder put into the inbox) is complete enough to take.
 """
 

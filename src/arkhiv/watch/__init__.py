@@ -1,0 +1,1 @@
+"""`arkhiv watch`: the pure file-stability tracker (`stability`) and the inbox loop (`loop`)."""
