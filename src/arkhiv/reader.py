@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -13,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from arkhiv.catalog import CATALOG_NAME, Catalog, PageRow
-from arkhiv.errors import ArchiveNotFoundError, SearchIndexError
+from arkhiv.errors import ArchiveNotFoundError
 from arkhiv.metadata.fields import REF_FIELDS
 from arkhiv.metadata.ref import ArchivalRef, CitationStyle, Leaf
 from arkhiv.models import Hit
-from arkhiv.search import PageIndex, SearchFilters
-from arkhiv.search.index import INDEX_DIR
+from arkhiv.search import SearchFilters, SharedIndex
 
 
 @dataclass(frozen=True)
@@ -92,9 +89,8 @@ def document_view(catalog: Catalog, row: sqlite3.Row, style: CitationStyle) -> D
 
 
 class ArchiveReader:
-    """An archive opened for reading. Thread-safe: each thread gets its own catalog
-    connection and Whoosh searcher, refreshed when the index gets new commits or is rebuilt
-    (`arkhiv reindex` swaps the `index` symlink)."""
+    """An archive opened for reading. Thread-safe: each call opens its own catalog
+    connection, and the index is shared (search.SharedIndex) and follows its rebuilds."""
 
     def __init__(self, archive: Path, style: CitationStyle = CitationStyle.LEGEND) -> None:
         if not (archive / CATALOG_NAME).is_file():
@@ -104,36 +100,7 @@ class ArchiveReader:
             )
         self.archive = archive
         self.style = style
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._index: PageIndex | None = None
-        self._index_target = ""
-        self.index()  # a clear message now when the index is missing or damaged
-
-    def index(self) -> PageIndex:
-        """The current index generation (reopened after a rebuild)."""
-        link = self.archive / INDEX_DIR
-        target = os.readlink(link) if link.is_symlink() else str(link)
-        with self._lock:
-            if self._index is None or target != self._index_target:
-                self._index = PageIndex.open(self.archive, create=False)
-                self._index_target = target
-            return self._index
-
-    def _searcher(self) -> Any:
-        index = self.index()
-        local = self._local
-        if getattr(local, "index", None) is not index:
-            if getattr(local, "searcher", None) is not None:
-                local.searcher.close()
-            local.searcher = index.searcher()
-            local.index = index
-        elif not local.searcher.up_to_date():
-            # A new searcher, not refresh(): refreshing the searcher of an empty index fails
-            # in Whoosh 2.7.5 (its EmptyReader has no segments).
-            local.searcher.close()
-            local.searcher = index.searcher()
-        return local.searcher
+        self._index = SharedIndex(archive)  # a clear message now when it is missing or damaged
 
     @contextmanager
     def catalog(self) -> Iterator[Catalog]:
@@ -154,21 +121,13 @@ class ArchiveReader:
         include_restricted: bool = True,
     ) -> SearchResult:
         """Pages matching `query` (words in any grammatical form), best first."""
-        index = self.index()
-        if not index.is_current():
-            raise SearchIndexError(
-                f"{index.path}: the search index is from an older arkhiv",
-                hint="rebuild it once: arkhiv reindex --archive " + str(self.archive),
-            )
-        searcher = self._searcher()
-        found = index.search(
+        found = self._index.search(
             query,
             limit=limit,
-            filters=filters,
             page=page,
+            filters=filters,
             fuzzy=fuzzy,
             include_restricted=include_restricted,
-            searcher=searcher,
         )
         hits = [
             replace(h, citation=page_citation(h.reference, h.arkush, h.verso, self.style))
@@ -178,7 +137,7 @@ class ArchiveReader:
             query,
             found.total,
             hits,
-            searcher.doc_count(),
+            found.indexed,
             page=page,
             per_page=limit,
             suggestion=found.suggestion,
@@ -186,9 +145,7 @@ class ArchiveReader:
 
     def highlights(self, query: str, doc_id: int, *, fuzzy: bool = False) -> dict[int, str]:
         """Page number -> the page's text with the query's hits marked [[...]]."""
-        return self.index().highlight_document(
-            query, doc_id, fuzzy=fuzzy, searcher=self._searcher()
-        )
+        return self._index.highlight_document(query, doc_id, fuzzy=fuzzy)
 
     def document(self, doc_id: int, *, include_restricted: bool = True) -> DocumentView | None:
         """A document by id; None when there is none or it may not be shown."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
-import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +15,16 @@ from whoosh.qparser import QueryParser
 from whoosh.query import And, FuzzyTerm, NumericRange, Or, Query, Term
 
 from arkhiv.errors import QueryError, SearchIndexError
-from arkhiv.fsutil import fsync_dir
 from arkhiv.metadata.fields import REF_FIELDS
 from arkhiv.models import Hit
 from arkhiv.search.analyzer import analyzer, ref_analyzer
 from arkhiv.search.codec import ArkhivCodec
+from arkhiv.search.generations import INDEX_DIR as INDEX_DIR
+from arkhiv.search.generations import (
+    drop_old_generations,
+    new_generation,
+    point_index_at,
+)
 from arkhiv.search.normalize import fold_ref, fold_token
 from arkhiv.search.scoring import DocSet, LengthsOnce, doc_set, plan, top_docs
 from arkhiv.search.snippets import MarkFormatter
@@ -29,7 +32,6 @@ from arkhiv.search.snippets import snippet as make_snippet
 
 log = logging.getLogger(__name__)
 
-INDEX_DIR = "index"
 MAX_QUERY_CHARS = 1000
 WRITER_TIMEOUT = 120.0  # seconds to wait for Whoosh's writer lock
 
@@ -111,42 +113,6 @@ def _years(year_from: int, year_to: int | None) -> str:
     return " ".join(str(y) for y in range(year_from, max(year_from, last) + 1))
 
 
-def _new_generation(archive: Path) -> Path:
-    """A new, empty folder `index-N` for an index generation."""
-    numbers = [
-        int(p.name.rsplit("-", 1)[1])
-        for p in archive.glob(f"{INDEX_DIR}-*")
-        if p.name.rsplit("-", 1)[1].isdigit()
-    ]
-    path = archive / f"{INDEX_DIR}-{max(numbers, default=0) + 1}"
-    path.mkdir(parents=True)
-    return path
-
-
-_PREVIOUS = ".index-previous"
-
-
-def _previous_target(archive: Path) -> str:
-    try:
-        return (archive / _PREVIOUS).read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
-
-
-def _point_index_at(archive: Path, generation: Path) -> None:
-    """Make `archive/index` point at `generation` in one atomic rename."""
-    link = archive / INDEX_DIR
-    if link.is_symlink():
-        (archive / _PREVIOUS).write_text(os.readlink(link), encoding="utf-8")
-    elif link.is_dir():  # the first layout kept the index in the folder itself
-        os.rename(link, archive / f"{INDEX_DIR}-0")
-    tmp = archive / f".{INDEX_DIR}-link-tmp"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(generation.name)
-    os.replace(tmp, link)
-    fsync_dir(archive)
-
-
 def page_id(document_id: int, number: int) -> str:
     """The unique key of a page in the index: re-indexing a page replaces it."""
     return f"{document_id}:{number}"
@@ -213,24 +179,20 @@ class PageIndex:
             raise SearchIndexError(f"{path}: no search index", hint=hint)
         if path.is_dir() and not path.is_symlink() and any(path.iterdir()):
             raise SearchIndexError(f"{path}: not a search index", hint=hint)
-        generation = _new_generation(archive)
+        generation = new_generation(archive)
         ix = index.create_in(str(generation), schema())
-        _point_index_at(archive, generation)
+        point_index_at(archive, generation)
         return cls(ix, path)
 
     @classmethod
     def rebuild(cls, archive: Path, records: Iterable[PageRecord]) -> int:
         """Build a new index from `records` beside the current one, then switch to it
         atomically; searches use the old index until then. Returns the pages written."""
-        generation = _new_generation(archive)
+        generation = new_generation(archive)
         new = cls(index.create_in(str(generation), schema()), generation)
         count = new.write_pages(records)
-        _point_index_at(archive, generation)
-        # Keep the previous generation (a search may still be reading it); drop older ones.
-        current = {generation.name, _previous_target(archive)}
-        for old in archive.glob(f"{INDEX_DIR}-*"):
-            if old.name not in current and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
+        point_index_at(archive, generation)
+        drop_old_generations(archive, generation)
         return count
 
     def write_pages(self, records: Iterable[PageRecord]) -> int:
@@ -328,7 +290,7 @@ class PageIndex:
             if restrict is not None and not restrict:
                 # Whoosh 2.7.5 reads an empty filter set as "no filter" (it is falsy in
                 # FilterCollector): a filter that matches nothing is answered here.
-                return SearchPage(0, [], None)
+                return SearchPage(0, [], None, searcher.doc_count())
             total, ranked = _ranked(searcher, parsed, max(page, 1) * limit, restrict, mask)
             words = _text_words(parsed, searcher)
             # A page number past the last gives no hits: a client paging until it gets
@@ -346,7 +308,7 @@ class PageIndex:
                     check = self.parse(suggestion)
                     found = searcher.search(check, limit=1, filter=restrict, mask=mask or None)
                     suggestion = None if found.is_empty() else suggestion
-            return SearchPage(total, hits, suggestion)
+            return SearchPage(total, hits, suggestion, searcher.doc_count())
 
     def highlight_document(
         self, query: str, document_id: int, *, fuzzy: bool = False, searcher: Any = None
@@ -405,6 +367,7 @@ class SearchPage:
     total: int
     hits: list[Hit]
     suggestion: str | None = None  # "did you mean", when nothing was found
+    indexed: int = 0  # the pages of the index searched (0: nothing is searchable yet)
 
 
 def _text_terms(q: Query) -> list[Term]:
