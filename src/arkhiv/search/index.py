@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from whoosh import collectors, fields, highlight, index
 from whoosh.qparser import QueryParser
 from whoosh.query import And, FuzzyTerm, NumericRange, Or, Query, Term
 
+from arkhiv import __version__
 from arkhiv.errors import QueryError, SearchIndexError
 from arkhiv.metadata.fields import REF_FIELDS
 from arkhiv.models import Hit
@@ -21,9 +21,12 @@ from arkhiv.search.analyzer import analyzer, ref_analyzer
 from arkhiv.search.codec import ArkhivCodec
 from arkhiv.search.generations import INDEX_DIR as INDEX_DIR
 from arkhiv.search.generations import (
+    INDEX_VERSION,
     drop_old_generations,
     new_generation,
     point_index_at,
+    read_version,
+    write_version,
 )
 from arkhiv.search.normalize import fold_ref, fold_token
 from arkhiv.search.scoring import DocSet, LengthsOnce, doc_set, plan, top_docs
@@ -146,41 +149,49 @@ def schema() -> fields.Schema:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def _field_names() -> frozenset[str]:
-    """The fields this arkhiv's schema has (built once: a schema builds its analyzers)."""
-    return frozenset(schema().names())
-
-
 class PageIndex:
     """The full-text index of one archive folder."""
 
-    def __init__(self, ix: Any, path: Path) -> None:
+    def __init__(self, ix: Any, path: Path, version: int | None = INDEX_VERSION) -> None:
         self._ix = ix
         self.path = path
+        self.version = version  # of the index format (generations.py); None: not recorded
 
     @classmethod
     def open(cls, archive: Path, *, create: bool) -> PageIndex:
         """Open the archive's index; with `create`, make an empty one where there is none.
 
         `archive/index` is a symlink to the current generation (`index-N`), so a rebuild can
-        replace it in one atomic rename while readers keep using the old one.
+        replace it in one atomic rename while readers keep using the old one. An index
+        written by a newer arkhiv (a higher INDEX_VERSION) is refused, never rebuilt down.
         """
         path = archive / INDEX_DIR
         hint = "rebuild it from the catalog: arkhiv reindex --archive " + str(archive)
         try:
-            if index.exists_in(str(path)):
-                return cls(index.open_dir(str(path)), path)
+            ix = index.open_dir(str(path)) if index.exists_in(str(path)) else None
         except Exception as e:
             raise SearchIndexError(
                 f"{path}: the search index is damaged ({type(e).__name__}: {e})", hint=hint
             ) from e
+        if ix is not None:
+            found = read_version(path)
+            if found is not None and found.version > INDEX_VERSION:
+                by = f", {found.written_by}" if found.written_by else ""
+                raise SearchIndexError(
+                    f"{path}: the search index was written by a newer arkhiv (index version "
+                    f"{found.version}{by}; this arkhiv {__version__} reads version "
+                    f"{INDEX_VERSION})",
+                    hint="upgrade arkhiv to use it, or rebuild it for this version: "
+                    "arkhiv reindex --archive " + str(archive),
+                )
+            return cls(ix, path, found.version if found is not None else None)
         if not create:
             raise SearchIndexError(f"{path}: no search index", hint=hint)
         if path.is_dir() and not path.is_symlink() and any(path.iterdir()):
             raise SearchIndexError(f"{path}: not a search index", hint=hint)
         generation = new_generation(archive)
         ix = index.create_in(str(generation), schema())
+        write_version(generation)
         point_index_at(archive, generation)
         return cls(ix, path)
 
@@ -191,6 +202,7 @@ class PageIndex:
         generation = new_generation(archive)
         new = cls(index.create_in(str(generation), schema()), generation)
         count = new.write_pages(records)
+        write_version(generation)
         point_index_at(archive, generation)
         drop_old_generations(archive, generation)
         return count
@@ -238,8 +250,9 @@ class PageIndex:
         return count
 
     def is_current(self) -> bool:
-        """False for an index written by an older arkhiv (fields missing): rebuild it."""
-        return _field_names() <= set(self._ix.schema.names())
+        """False for an index written by an older arkhiv (another INDEX_VERSION, or none
+        recorded): rebuild it from the catalog."""
+        return self.version == INDEX_VERSION
 
     def doc_count(self) -> int:
         return int(self._ix.doc_count())
