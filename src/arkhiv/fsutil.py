@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import tempfile
@@ -167,3 +168,10 @@ def move_original(src: Path, dst: Path) -> None:
                 raise OSError(f"copy of {a} to {b} differs; the original is kept") from e
         shutil.rmtree(src) if src.is_dir() else src.unlink()
     fsync_dir(dst.parent)
+
+
+def io_reason(e: OSError) -> str:
+    """An I/O error in words, the full disk named plainly."""
+    if e.errno == errno.ENOSPC:
+        return "the disk is full (No space left on device)"
+    return e.strerror or str(e)

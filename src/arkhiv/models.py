@@ -1,10 +1,12 @@
-"""Plain data passed between the stages: sources found, OCR results, page records, hits."""
+"""Plain data passed between the stages: sources found, page jobs and their results, reports."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from arkhiv.config import IngestSettings, OcrSettings, PdfSettings
 
 
 class SourceKind(StrEnum):
@@ -53,8 +55,26 @@ class SkippedInput:
 
 
 @dataclass(frozen=True)
+class PageJob:
+    """One page's OCR as an executor runs it: plain, picklable data, no open files.
+
+    A worker reads the page from `source`, or from `data` (the file's bytes) when it cannot see
+    the coordinator's files (a cluster without a shared filesystem). It writes nothing into the
+    archive: the result carries the page PDF back to the coordinator.
+    """
+
+    key: str  # the page key: content hash + the settings below (pipeline.plan.page_key)
+    source: Path
+    frame: int | None  # 0-based frame of a multi-page TIFF or page of a PDF; None: whole file
+    ocr: OcrSettings
+    pdf: PdfSettings
+    ingest: IngestSettings  # DPI fallback, size limits, what to do with PDF text
+    data: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class PageOcrResult:
-    """What the OCR stage returns for one page (produced in a worker process)."""
+    """What a page job returns (produced in a worker process); failures are results too."""
 
     page_key: str
     ok: bool
@@ -71,6 +91,8 @@ class PageOcrResult:
     variant: str = "original"  # the image the kept reading came from (arkhiv.pipeline.preprocess)
     retries: int = 0  # extra readings of preprocessed copies
     retry_error: str | None = None  # why the second reading failed (the first was kept)
+    pdf: bytes | None = field(default=None, repr=False)  # the page's searchable PDF (ok only)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step of the job
 
 
 @dataclass

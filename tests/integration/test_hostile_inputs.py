@@ -25,6 +25,8 @@ from arkhiv import api
 from arkhiv.cli import app
 from arkhiv.config import Settings, load_pipeline, load_settings
 from arkhiv.models import BatchReport, PageOcrResult, PageReport
+from arkhiv.pipeline import ocr as ocr_stage
+from arkhiv.pipeline import plan as plan_stage
 
 pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
 
@@ -345,14 +347,14 @@ def test_unreadable_file_fails_alone(tmp_path: Path, monkeypatch: pytest.MonkeyP
     """A file that cannot be read for permissions (chmod 000 does not stop root, and CI runs as
     root, so the error is injected where arkhiv first reads the file)."""
     good, bad = _two_pages(tmp_path / "scans")
-    real = api.sha256_file
+    real = plan_stage.sha256_file
 
     def sha256_file(path: Path, *args: int) -> str:
         if path == bad:
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real(path, *args)
 
-    monkeypatch.setattr(api, "sha256_file", sha256_file)
+    monkeypatch.setattr(plan_stage, "sha256_file", sha256_file)
     report = _ingest(tmp_path / "scans", tmp_path / "archive")
     reason = _assert_one_failed(tmp_path / "archive", report, good, bad)
     assert "permission denied" in reason.lower() or "cannot read the file" in reason
@@ -365,8 +367,8 @@ def test_file_deleted_during_the_batch_fails_alone(
     good, bad = _two_pages(tmp_path / "scans")
     settings = _settings(tmp_path / "archive")
     pipeline = load_pipeline("default", settings)
-    bad_key = api.page_key(api.sha256_file(bad), None, pipeline)
-    real: Callable[[Path, str], PageOcrResult | None] = api.load_cached
+    bad_key = plan_stage.page_key(plan_stage.sha256_file(bad), None, pipeline)
+    real: Callable[[Path, str], PageOcrResult | None] = ocr_stage.load_cached
     deleted: list[Path] = []
 
     def load_cached(cache_dir: Path, page_key: str) -> PageOcrResult | None:
@@ -376,7 +378,7 @@ def test_file_deleted_during_the_batch_fails_alone(
             return None
         return real(cache_dir, page_key)
 
-    monkeypatch.setattr(api, "load_cached", load_cached)
+    monkeypatch.setattr(ocr_stage, "load_cached", load_cached)
     report = api.ingest(tmp_path / "scans", settings, pipeline)
     assert deleted == [bad]
     reason = _assert_one_failed(tmp_path / "archive", report, good, bad)

@@ -215,7 +215,7 @@ def test_second_ingest_does_no_ocr_and_adds_nothing(
     def no_ocr(*args: object, **kwargs: object) -> None:
         raise AssertionError("a page was sent to OCR again")
 
-    monkeypatch.setattr("arkhiv.api.ProcessPoolExecutor.submit", no_ocr)
+    monkeypatch.setattr("arkhiv.pipeline.executor.ProcessPoolExecutor.submit", no_ocr)
     settings = _settings(archive)
     again = api.ingest(SAMPLES, settings, load_pipeline("default", settings))
     assert (again.pages_ok, again.pages_skipped, again.pages_failed) == (0, 6, 0)

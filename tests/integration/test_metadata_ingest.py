@@ -138,7 +138,7 @@ def _no_ocr(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_ocr(*args: object, **kwargs: object) -> None:
         raise AssertionError("a page was sent to OCR again")
 
-    monkeypatch.setattr("arkhiv.api.ProcessPoolExecutor.submit", no_ocr)
+    monkeypatch.setattr("arkhiv.pipeline.executor.ProcessPoolExecutor.submit", no_ocr)
 
 
 # ingest: PDF/A with XMP, document.json, catalog
@@ -420,7 +420,7 @@ def test_metadata_edit_survives_a_crash_before_the_pdf_is_rewritten(
             re.sub(r"(?m)^title: .*$", f"title: {new_title}", original), encoding="utf-8"
         )
         with monkeypatch.context() as m:
-            m.setattr("arkhiv.api.assemble_document", crash)
+            m.setattr("arkhiv.pipeline.assemble.assemble_document", crash)
             with pytest.raises(RuntimeError, match="killed"):
                 _ingest(ingested.scans, archive, ingested.scans / "manifest.csv")
         row = _documents(archive)[SPRAVA.name]

@@ -4,6 +4,7 @@ once; the PDF keeps the original scan."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pikepdf
@@ -12,8 +13,8 @@ from PIL import Image, ImageChops
 from rapidfuzz.distance import Levenshtein
 
 from arkhiv.config import IngestSettings, OcrSettings, PdfSettings
-from arkhiv.models import PageOcrResult
-from arkhiv.pipeline.ocr import PageTask, cache_paths, ocr_page
+from arkhiv.models import PageJob, PageOcrResult
+from arkhiv.pipeline.page import run_page_job
 from tests.conftest import SPRAVA, needs_tesseract
 
 pytestmark = needs_tesseract()
@@ -36,16 +37,8 @@ def _poor_copy(src: Path, dst: Path) -> None:
 
 
 def _read(tmp_path: Path, image: Path, key: str, retry: bool) -> PageOcrResult:
-    task = PageTask(
-        key * 64,
-        image,
-        None,
-        tmp_path / "cache",
-        OcrSettings(retry=retry),
-        PdfSettings(),
-        IngestSettings(),
-    )
-    result = ocr_page(task, tmp_path / "tmp")
+    job = PageJob(key * 64, image, None, OcrSettings(retry=retry), PdfSettings(), IngestSettings())
+    result = run_page_job(job, tmp_path / "tmp")
     assert result.ok, result.error
     return result
 
@@ -63,8 +56,8 @@ def test_poor_page_is_read_again_and_the_better_text_kept(tmp_path: Path) -> Non
     assert _cer(twice.text, gt) < 0.10
     assert _cer(twice.text, gt) < _cer(once.text, gt) / 3
     # The PDF shows the scan as it was given, with the better reading as its text layer.
-    pdf_path, _, _ = cache_paths(tmp_path / "cache", "b" * 64)
-    with pikepdf.open(pdf_path) as pdf:
+    assert twice.pdf is not None
+    with pikepdf.open(io.BytesIO(twice.pdf)) as pdf:
         image = next(iter(pdf.pages[0].get_images().values()))
         original = pikepdf.PdfImage(image).as_pil_image()
     with Image.open(poor) as given:

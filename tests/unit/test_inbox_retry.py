@@ -1,4 +1,4 @@
-"""Watcher decisions without OCR (api.ingest faked): retries with back-off, then failed/."""
+"""Watcher decisions without OCR (the batch engine faked): retries with back-off, then failed/."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_transient_failure_is_retried_with_backoff_then_failed(
 ) -> None:
     _drop_file(tmp_path)
     calls: list[list[Path]] = []
-    monkeypatch.setattr(inbox_mod.api, "ingest", _fake_ingest(True, calls))
+    monkeypatch.setattr(inbox_mod.engine, "ingest", _fake_ingest(True, calls))
     clock = Clock()
     w = _watcher(tmp_path, clock)
     w.run(once=True)  # attempt 1 -> retry in 10 s
@@ -94,7 +94,7 @@ def test_continuous_mode_waits_for_the_backoff(
 ) -> None:
     _drop_file(tmp_path)
     calls: list[list[Path]] = []
-    monkeypatch.setattr(inbox_mod.api, "ingest", _fake_ingest(True, calls))
+    monkeypatch.setattr(inbox_mod.engine, "ingest", _fake_ingest(True, calls))
     clock = Clock()
     w = _watcher(tmp_path, clock)
     from arkhiv.catalog import Catalog
@@ -123,7 +123,7 @@ def test_permanent_failure_goes_to_failed_at_once(
 ) -> None:
     _drop_file(tmp_path)
     calls: list[list[Path]] = []
-    monkeypatch.setattr(inbox_mod.api, "ingest", _fake_ingest(False, calls))
+    monkeypatch.setattr(inbox_mod.engine, "ingest", _fake_ingest(False, calls))
     w = _watcher(tmp_path, Clock())
     w.run(once=True)
     assert len(calls) == 1 and w.summary.failed == 1 and w.summary.retries == 0
@@ -137,7 +137,7 @@ def test_name_collision_in_failed_never_overwrites(
     earlier = tmp_path / "inbox" / "failed" / "скан.png"
     earlier.parent.mkdir(parents=True)
     earlier.write_bytes(b"an earlier failure")
-    monkeypatch.setattr(inbox_mod.api, "ingest", _fake_ingest(False, []))
+    monkeypatch.setattr(inbox_mod.engine, "ingest", _fake_ingest(False, []))
     _watcher(tmp_path, Clock()).run(once=True)
     assert earlier.read_bytes() == b"an earlier failure"
     assert (tmp_path / "inbox" / "failed" / "скан (2).png").is_file()

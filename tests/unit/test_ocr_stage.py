@@ -1,4 +1,5 @@
-"""OCR stage without external programs: input checks, DPI fallback, faults through the wrapper."""
+"""The page job without external programs: input checks, DPI fallback, faults through the wrapper;
+the page cache the coordinator writes its results into."""
 
 from __future__ import annotations
 
@@ -8,24 +9,19 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from arkhiv.api import page_key
 from arkhiv.config import IngestSettings, OcrSettings, PdfSettings, PdfWithText, Pipeline
 from arkhiv.errors import InputFileError, MissingDependencyError, PageHasTextError, ToolError
-from arkhiv.pipeline import ocr as ocr_stage
-from arkhiv.pipeline.ocr import PageTask, clean_text, load_cached, prepare_input
+from arkhiv.models import PageJob
+from arkhiv.pipeline import page as page_stage
+from arkhiv.pipeline.cache import load_cached, store
+from arkhiv.pipeline.page import clean_text
+from arkhiv.pipeline.page.prepare import prepare_input
+from arkhiv.pipeline.plan import page_key
 from arkhiv.tools.run_ocrmypdf import OcrPageStats
 
 
-def _task(tmp_path: Path, source: Path, frame: int | None = None) -> PageTask:
-    return PageTask(
-        "ab" + "0" * 62,
-        source,
-        frame,
-        tmp_path / "cache",
-        OcrSettings(),
-        PdfSettings(),
-        IngestSettings(),
-    )
+def _task(tmp_path: Path, source: Path, frame: int | None = None) -> PageJob:
+    return PageJob("ab" + "0" * 62, source, frame, OcrSettings(), PdfSettings(), IngestSettings())
 
 
 def test_missing_dpi_falls_back_to_default(tmp_path: Path) -> None:
@@ -112,14 +108,15 @@ def test_tool_failure_fails_the_page_with_its_reason(
     def crash(*args: object, **kwargs: object) -> OcrPageStats:
         raise ToolError("tesseract", -11, "Segmentation fault", "OCR failed: tesseract crashed")
 
-    monkeypatch.setattr(ocr_stage, "ocr_to_pdf", crash)
+    monkeypatch.setattr(page_stage, "ocr_to_pdf", crash)
     task = _task(tmp_path, _page(tmp_path))
-    result = ocr_stage.ocr_page(task, tmp_path / "work")
+    result = page_stage.run_page_job(task, tmp_path / "work")
     assert not result.ok
     assert result.error == "OCR failed: tesseract crashed"
     # Nothing is cached for a failure, and no temporary file is left behind.
-    assert load_cached(task.cache_dir, task.page_key) is None
-    assert not any(p.is_file() for p in task.cache_dir.rglob("*"))
+    store(tmp_path / "cache", result)
+    assert load_cached(tmp_path / "cache", task.key) is None
+    assert not any(p.is_file() for p in (tmp_path / "cache").rglob("*"))
     assert not any((tmp_path / "work").iterdir())
 
 
@@ -127,9 +124,9 @@ def test_missing_program_stops_the_batch(tmp_path: Path, monkeypatch: pytest.Mon
     def missing(*args: object, **kwargs: object) -> OcrPageStats:
         raise MissingDependencyError("tesseract is not installed")
 
-    monkeypatch.setattr(ocr_stage, "ocr_to_pdf", missing)
+    monkeypatch.setattr(page_stage, "ocr_to_pdf", missing)
     with pytest.raises(MissingDependencyError):
-        ocr_stage.ocr_page(_task(tmp_path, _page(tmp_path)), tmp_path / "work")
+        page_stage.run_page_job(_task(tmp_path, _page(tmp_path)), tmp_path / "work")
 
 
 def test_success_is_cached_and_reloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,11 +137,14 @@ def test_success_is_cached_and_reloaded(tmp_path: Path, monkeypatch: pytest.Monk
         sidecar.write_text("Архівні\u0020дані\f\n\n", encoding="utf-8")
         return OcrPageStats(words=2, confidence=88.0, ocr_seconds=0.1)
 
-    monkeypatch.setattr(ocr_stage, "ocr_to_pdf", fake_ocr)
+    monkeypatch.setattr(page_stage, "ocr_to_pdf", fake_ocr)
     task = _task(tmp_path, _page(tmp_path))
-    result = ocr_stage.ocr_page(task, tmp_path / "work")
+    result = page_stage.run_page_job(task, tmp_path / "work")
     assert result.ok and result.text == "Архівні дані\n" and result.confidence == 88.0
-    cached = load_cached(task.cache_dir, task.page_key)
+    assert result.pdf == b"%PDF-1.7 fake"
+    kept = store(tmp_path / "cache", result)
+    assert kept.pdf is None  # the bytes are in the cache now, not held in memory
+    cached = load_cached(tmp_path / "cache", task.key)
     assert cached is not None and cached.text == result.text and cached.word_count == 2
 
 
@@ -205,8 +205,8 @@ def test_page_with_text_is_redone_by_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[bool] = []
-    monkeypatch.setattr(ocr_stage, "ocr_to_pdf", _text_layer_ocr(calls))
-    result = ocr_stage.ocr_page(_task(tmp_path, _page(tmp_path)), tmp_path / "work")
+    monkeypatch.setattr(page_stage, "ocr_to_pdf", _text_layer_ocr(calls))
+    result = page_stage.run_page_job(_task(tmp_path, _page(tmp_path)), tmp_path / "work")
     assert calls == [False, True]
     assert result.ok and result.text == "Архівні дані\n"
 
@@ -215,10 +215,10 @@ def test_page_with_text_is_skipped_by_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[bool] = []
-    monkeypatch.setattr(ocr_stage, "ocr_to_pdf", _text_layer_ocr(calls))
+    monkeypatch.setattr(page_stage, "ocr_to_pdf", _text_layer_ocr(calls))
     task = _task(tmp_path, _page(tmp_path))
     task = replace(task, ingest=IngestSettings(pdf_with_text=PdfWithText.SKIP))
-    result = ocr_stage.ocr_page(task, tmp_path / "work")
+    result = page_stage.run_page_job(task, tmp_path / "work")
     assert calls == [False]
     assert (result.ok, result.skipped) == (False, True)
     assert result.error == (

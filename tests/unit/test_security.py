@@ -11,8 +11,8 @@ import pytest
 from arkhiv.catalog import Catalog, safe_name
 from arkhiv.config import IngestSettings, OcrSettings, PdfSettings
 from arkhiv.errors import InputFileError
-from arkhiv.models import DocumentSource, SourceKind, SourcePage
-from arkhiv.pipeline.ocr import PageTask, prepare_input
+from arkhiv.models import DocumentSource, PageJob, SourceKind, SourcePage
+from arkhiv.pipeline.page.prepare import prepare_input
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "arkhiv"
 
@@ -61,9 +61,7 @@ def test_pdf_page_of_absurd_size_is_refused(tmp_path: Path) -> None:
     with pikepdf.new() as pdf:
         pdf.add_blank_page(page_size=(200 * 72, 200 * 72))  # 200 x 200 inches
         pdf.save(src)
-    task = PageTask(
-        "ab" * 32, src, 0, tmp_path / "c", OcrSettings(), PdfSettings(), IngestSettings()
-    )
+    job = PageJob("ab" * 32, src, 0, OcrSettings(), PdfSettings(), IngestSettings())
     with pytest.raises(InputFileError) as info:
-        prepare_input(task, tmp_path)
+        prepare_input(job, tmp_path)
     assert info.value.message.startswith("PDF page 1 too large to process safely: 200 x 200 inches")

@@ -1,1 +1,3 @@
-"""The ingest stages, one module each: discover -> ocr (preprocess + OCR + page PDF) -> pdf."""
+"""The ingest pipeline, one module per stage; `batch.run` runs them in this order:
+discover -> plan -> ocr (page jobs on an `executor`; the job itself: `page`) -> record ->
+assemble (the document's PDF/A) -> describe (document.json) -> indexing."""

@@ -1,16 +1,20 @@
-"""Metadata stage: what goes into each document's PDF (XMP, info) and its document.json."""
+"""Describe stage: what goes into each document's PDF (XMP, info) and its document.json."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from arkhiv import __version__
 from arkhiv.catalog import PageRow
+from arkhiv.fsutil import atomic_write_text
 from arkhiv.metadata.fields import Access, DocumentMetadata
 from arkhiv.metadata.ref import CitationStyle, Leaf
 from arkhiv.metadata.xmp import XmpFields, build_docinfo, build_xmp, tesseract_to_bcp47
+from arkhiv.pipeline.context import BatchContext, DocState, DocumentPdf
 
 DOCUMENT_JSON = "document.json"
 
@@ -105,3 +109,23 @@ def document_record(
         "pdf_sha256": pdf_sha256,
         "pages": entries,
     }
+
+
+def write_document_json(ctx: BatchContext, state: DocState, pdf: DocumentPdf) -> None:
+    """The document's document.json, rewritten only when its content changed."""
+    record = document_record(
+        doc_id=state.doc_id,
+        name=state.source.name,
+        source=str(state.source.path),
+        meta=state.plan.metadata or DocumentMetadata(),
+        pages=ctx.catalog.document_pages(state.doc_id),
+        pdf=pdf.name,
+        pdf_sha256=pdf.sha256,
+        style=ctx.settings.metadata.citation_style,
+    )
+    text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    target = ctx.archive / state.folder / DOCUMENT_JSON
+    with contextlib.suppress(OSError):
+        if target.read_text(encoding="utf-8") == text:
+            return
+    atomic_write_text(target, text)

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arkhiv import api
 from arkhiv.catalog import Catalog
 from arkhiv.config import Pipeline, Settings
 from arkhiv.errors import ArkhivError, MissingDependencyError, UsageError
 from arkhiv.fsutil import atomic_write_text, exclusive_lock, move_original, sha256_file, unique_path
+from arkhiv.pipeline import batch as engine
+from arkhiv.pipeline.batch import BatchOptions
 from arkhiv.pipeline.discover import IMAGE_SUFFIXES, PDF_SUFFIXES
 from arkhiv.watch.stability import Clock, Drop, StabilityTracker, is_ready, scan_inbox
 
@@ -244,12 +245,14 @@ class InboxWatcher:
         if not present:
             return
         try:
-            report = api.ingest(
+            report = engine.ingest(
                 [q.location for q in present],
                 self.settings,
                 self.pipeline,
-                stop=self.stop.is_set,
-                known_sha256={p: h for q in present for p, h in q.sha256},
+                BatchOptions(
+                    stop=self.stop.is_set,
+                    known_sha256={p: h for q in present for p, h in q.sha256},
+                ),
             )
         except MissingDependencyError:
             raise

@@ -1,0 +1,60 @@
+"""The page cache: each OCRed page's PDF, text and result record, named by its page key.
+
+Written by the coordinator alone (workers send their results back), each file atomically and
+the result record last, so a killed run never leaves a half-written entry and a restart reuses
+every finished page. A page's PDF leaves the cache once its document's PDF holds it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from arkhiv.fsutil import atomic_path, atomic_write_text
+from arkhiv.models import PageOcrResult
+
+CACHE_DIR = "cache/pages"  # inside the archive folder
+
+
+def cache_paths(cache_dir: Path, page_key: str) -> tuple[Path, Path, Path]:
+    """The page's searchable PDF, text and result record in the page cache."""
+    folder = cache_dir / page_key[:2]
+    return folder / f"{page_key}.pdf", folder / f"{page_key}.txt", folder / f"{page_key}.json"
+
+
+def load_cached(cache_dir: Path, page_key: str) -> PageOcrResult | None:
+    """A finished result of an earlier run (the .json is written last), or None."""
+    pdf, txt, meta = cache_paths(cache_dir, page_key)
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if not (data.get("ok") and pdf.is_file()):
+            return None
+        data["text"] = txt.read_text(encoding="utf-8")
+        return PageOcrResult(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def store(cache_dir: Path, result: PageOcrResult) -> PageOcrResult:
+    """Write a successful result into the cache (PDF, text, then the record that marks it
+    done) and return it without its PDF bytes. Failures are not cached: the next run tries
+    them again. Raises OSError (a full disk); nothing half-written is left."""
+    if not result.ok or result.pdf is None:
+        return replace(result, pdf=None)
+    pdf_path, txt_path, meta_path = cache_paths(cache_dir, result.page_key)
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(pdf_path) as tmp:
+        tmp.write_bytes(result.pdf)
+    atomic_write_text(txt_path, result.text)
+    kept = replace(result, pdf=None)
+    meta = asdict(kept)
+    for transient in ("text", "pdf"):
+        meta.pop(transient)
+    atomic_write_text(meta_path, json.dumps(meta, ensure_ascii=False))  # last: marks it done
+    return kept
+
+
+def drop_pdf(cache_dir: Path, page_key: str) -> None:
+    """Forget the page's PDF (its document PDF holds the page now); text and record stay."""
+    cache_paths(cache_dir, page_key)[0].unlink(missing_ok=True)
