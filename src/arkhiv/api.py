@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arkhiv import doctor as doctor_mod
+from arkhiv import reader
 from arkhiv.catalog import Catalog
 from arkhiv.config import Pipeline, Settings
-from arkhiv.errors import UsageError
-from arkhiv.metadata.fields import REF_FIELDS
-from arkhiv.metadata.ref import CitationStyle, Leaf
+from arkhiv.metadata.ref import CitationStyle
 from arkhiv.metadata.sources import MetadataRequest
 from arkhiv.models import BatchReport
 from arkhiv.pipeline import batch, indexing
 from arkhiv.pipeline.batch import BatchCheck, BatchOptions, CheckedDocument
 from arkhiv.pipeline.context import ProgressFn, no_progress
-from arkhiv.reader import ArchiveReader, DocumentView, SearchResult, document_view
+from arkhiv.reader import ArchiveReader, DocumentView, SearchResult
 from arkhiv.search import SearchFilters
 
 if TYPE_CHECKING:
@@ -125,43 +123,9 @@ def find_documents(
 ) -> list[DocumentView]:
     """Documents named by `ref`: a document id, a citation (any form; parts not given match
     anything, "арк. 7" picks a leaf) or a document name. UsageError when nothing matches."""
-    from arkhiv.metadata.ref import parse_citation
-    from arkhiv.search.normalize import fold_ref
-
     catalog = Catalog.open(archive, create=False)
     try:
-        text = ref.strip()
-        leaf: Leaf | None = None
-        if text.isdigit():
-            rows = catalog.documents("id = ?", [int(text)])
-        else:
-            try:
-                wanted, leaf = parse_citation(text)
-            except ValueError:
-                wanted = None
-            if (
-                wanted is not None
-                and not wanted.is_empty()
-                and (wanted.fond or wanted.opys or wanted.sprava)
-            ):
-                parts = {k: v for k, v in wanted.parts().items() if k != "archive"}
-                where = " AND ".join(f"{REF_FIELDS[k]} = ?" for k in parts)
-                rows = [
-                    r
-                    for r in catalog.documents(where, list(parts.values()))
-                    if wanted.archive is None
-                    or fold_ref(r["repository"] or "") == fold_ref(wanted.archive)
-                ]
-            else:
-                rows = catalog.documents("name = ?", [text])
-        if not rows:
-            raise UsageError(
-                f"no document matches {ref!r}",
-                hint='give a document id, a citation such as "ф. Р-123, оп. 4, спр. 56" or a '
-                "document's folder name; `arkhiv export --format csv` lists them all",
-            )
-        views = [replace(document_view(catalog, row, style), leaf=leaf) for row in rows]
-        return views
+        return reader.find_documents(catalog, ref, style)
     finally:
         catalog.close()
 

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from arkhiv.catalog import CATALOG_NAME, Catalog, PageRow
-from arkhiv.errors import ArchiveNotFoundError
+from arkhiv.errors import ArchiveNotFoundError, UsageError
 from arkhiv.metadata.fields import REF_FIELDS
-from arkhiv.metadata.ref import ArchivalRef, CitationStyle, Leaf
+from arkhiv.metadata.ref import ArchivalRef, CitationStyle, Leaf, parse_citation
 from arkhiv.models import Hit
 from arkhiv.search import SearchFilters, SharedIndex
+from arkhiv.search.normalize import fold_ref
 
 
 @dataclass(frozen=True)
@@ -171,3 +172,40 @@ class ArchiveReader:
             ).fetchone()
             out["years"] = (row[0], row[1]) if row[0] is not None else None
         return out
+
+
+def find_documents(catalog: Catalog, ref: str, style: CitationStyle) -> list[DocumentView]:
+    """Documents named by `ref`: a document id, a citation (any form; parts not given match
+    anything, "арк. 7" picks a leaf) or a document name. UsageError when nothing matches."""
+    text = ref.strip()
+    leaf: Leaf | None = None
+    if text.isdigit():
+        rows = catalog.documents("id = ?", [int(text)])
+    else:
+        try:
+            wanted, leaf = parse_citation(text)
+        except ValueError:
+            wanted = None
+        if (
+            wanted is not None
+            and not wanted.is_empty()
+            and (wanted.fond or wanted.opys or wanted.sprava)
+        ):
+            parts = {k: v for k, v in wanted.parts().items() if k != "archive"}
+            where = " AND ".join(f"{REF_FIELDS[k]} = ?" for k in parts)
+            rows = [
+                r
+                for r in catalog.documents(where, list(parts.values()))
+                if wanted.archive is None
+                or fold_ref(r["repository"] or "") == fold_ref(wanted.archive)
+            ]
+        else:
+            rows = catalog.documents("name = ?", [text])
+    if not rows:
+        raise UsageError(
+            f"no document matches {ref!r}",
+            hint='give a document id, a citation such as "ф. Р-123, оп. 4, спр. 56" or a '
+            "document's folder name; `arkhiv export --format csv` lists them all",
+        )
+    views = [replace(document_view(catalog, row, style), leaf=leaf) for row in rows]
+    return views

@@ -1,4 +1,4 @@
-"""Batch report -> terminal summary lines and JSON (for --json and --report FILE.json)."""
+"""What the CLI prints: batch reports, checks, documents and hits as terminal lines or JSON."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from arkhiv.fixity import CheckReport
+from arkhiv.metadata.ref import CitationStyle
 from arkhiv.models import BatchReport
-from arkhiv.reader import SearchResult
+from arkhiv.pipeline.batch import BatchCheck
+from arkhiv.reader import DocumentView, SearchResult
 
 MAX_LISTED_FAILURES = 20
 
@@ -57,3 +60,138 @@ def search_json(result: SearchResult) -> str:
         ensure_ascii=False,
         indent=2,
     )
+
+
+# `arkhiv ingest --check`
+
+
+def batch_check_json(result: BatchCheck, style: CitationStyle) -> str:
+    """Every document's metadata plan and the problems, as JSON."""
+    data = {
+        "ok": result.ok,
+        "documents": [
+            {
+                "path": str(d.source.path),
+                "pages": len(d.source.pages),
+                "ok": d.plan.ok,
+                "citation": d.plan.metadata.citation(style) if d.plan.metadata else None,
+                "metadata": d.plan.metadata.to_json() if d.plan.metadata else None,
+                "leaves": [str(leaf) for leaf in d.plan.leaves],
+                "errors": list(d.plan.errors),
+                "warnings": list(d.plan.warnings),
+            }
+            for d in result.documents
+        ],
+        "problems": [{"file": f, "reason": r} for f, r in result.problems],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def batch_check_lines(result: BatchCheck, style: CitationStyle) -> list[tuple[str, bool]]:
+    """The check as lines a person reads, each with whether it belongs on stderr."""
+    lines: list[tuple[str, bool]] = []
+    for d in result.documents:
+        meta = d.plan.metadata
+        what = (meta.citation(style) if meta else "") or "(no reference)"
+        leaves = d.plan.leaves
+        span = f", арк. {leaves[0]}" if leaves else ""
+        span += f"–{leaves[-1]}" if len(leaves) > 1 else ""
+        mark = "ok     " if d.plan.ok else "INVALID"
+        lines.append(
+            (f"{mark} {d.source.path}: {what}; {len(d.source.pages)} page(s){span}", False)
+        )
+        lines.extend((f"  error: {e}", True) for e in d.plan.errors)
+        lines.extend((f"  note: {w}", False) for w in d.plan.warnings)
+    lines.extend((f"FAILED {file}: {reason}", True) for file, reason in result.problems)
+    bad = sum(not d.plan.ok for d in result.documents) + len(result.problems)
+    lines.append(
+        (
+            f"{len(result.documents)} document(s) checked, "
+            + (f"{bad} problem(s); nothing was ingested" if bad else "all valid; nothing ingested"),
+            False,
+        )
+    )
+    return lines
+
+
+# `arkhiv show`
+
+_PAGE_FIELDS = (
+    "number",
+    "arkush",
+    "verso",
+    "status",
+    "error",
+    "confidence",
+    "text_path",
+    "pdf_page",
+    "source_path",
+)
+
+
+def documents_json(views: list[DocumentView]) -> str:
+    """Documents with their metadata and pages, as JSON."""
+    data = [
+        {
+            **asdict(v),
+            "leaf": str(v.leaf) if v.leaf else None,
+            "pages": [{k: getattr(p, k) for k in _PAGE_FIELDS} for p in v.pages],
+        }
+        for v in views
+    ]
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def document_lines(view: DocumentView) -> list[str]:
+    """A document's metadata and pages (leaf, status, text file), one line each."""
+    lines = [f"[{view.id}] {view.citation or view.name}"]
+    meta = view.metadata
+    date = meta.get("date") or {}
+    rows = [
+        ("title", meta.get("title")),
+        ("date", date.get("text") if isinstance(date, dict) else None),
+        ("creator", "; ".join(meta.get("creator") or [])),
+        ("language", "; ".join(meta.get("language") or [])),
+        ("subject", "; ".join(meta.get("subject") or [])),
+        ("description", meta.get("description")),
+        ("access", meta.get("access")),
+        ("rights", meta.get("rights")),
+        ("notes", meta.get("notes")),
+        ("leaves", meta.get("leaves")),
+        ("status", view.status),
+        ("source", view.source),
+        ("pdf", view.pdf_path),
+    ]
+    lines.extend(f"  {key:<12} {value}" for key, value in rows if value)
+    for p in view.pages:
+        leaf = f"арк. {p.arkush}{' зв.' if p.verso else ''}" if p.arkush else "-"
+        wanted = view.leaf
+        mark = (
+            ">" if wanted and p.arkush == wanted.number and bool(p.verso) == wanted.verso else " "
+        )
+        detail = p.text_path or p.error or ""
+        lines.append(f" {mark}page {p.number:>4}  {leaf:<12} {p.status:<8} {detail}")
+    return lines
+
+
+# `arkhiv check`
+
+
+def check_json(result: CheckReport) -> str:
+    return json.dumps({**asdict(result), "ok": result.ok}, ensure_ascii=False, indent=2)
+
+
+def check_lines(result: CheckReport) -> list[tuple[str, bool]]:
+    """The fixity check as lines, each with whether it belongs on stderr."""
+    lines = [
+        (
+            f"checked {result.originals} original(s), {result.documents} document(s), "
+            f"{result.text_files} text file(s), {result.indexed_pages} indexed page(s)",
+            False,
+        )
+    ]
+    lines.extend((f"DIFFERS {p.kind}: {p.path}: {p.detail}", True) for p in result.problems)
+    lines.append(
+        ("all as recorded" if result.ok else f"{len(result.problems)} difference(s)", False)
+    )
+    return lines

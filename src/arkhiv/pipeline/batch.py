@@ -83,7 +83,7 @@ def ingest(
             raise UsageError(f"{src}: no such file or folder", hint="give the folder of scans")
     doctor.require_ocr(pipeline.ocr.all_languages())
     start = time.monotonic()
-    batch = plan_batch([s.absolute() for s in sources], settings, options.metadata)  # 1.
+    batch = plan_batch([s.absolute() for s in sources], settings, options.metadata)  # 1. discover
     archive = settings.archive
     with archive_lock(archive), _archive_errors(archive):
         catalog = Catalog.open(archive, create=True)
@@ -116,7 +116,7 @@ def run(ctx: BatchContext, batch: PlannedBatch, options: BatchOptions) -> None:
             record_page(ctx, page, result)  # 4. record
             _finish_documents(ctx)  # 5.-7. per finished document
         _finish_documents(ctx)
-        _index(ctx)  # 7. whatever is left
+        _index(ctx)  # 7. index whatever is left
     ctx.progress("finish", {})
 
 

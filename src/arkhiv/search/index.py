@@ -28,8 +28,9 @@ from arkhiv.search.generations import (
     read_version,
     write_version,
 )
+from arkhiv.search.lengths import LengthsOnce
 from arkhiv.search.normalize import fold_ref, fold_token
-from arkhiv.search.scoring import DocSet, LengthsOnce, doc_set, plan, top_docs
+from arkhiv.search.scoring import DocSet, doc_set, plan, top_docs
 from arkhiv.search.snippets import MarkFormatter
 from arkhiv.search.snippets import snippet as make_snippet
 

@@ -14,7 +14,7 @@ expression in the same order on IEEE doubles (numpy's elementwise operations rou
 step, as Python does), so hits and their order are the same, except that a sum of several
 words may differ in the last bit and so order two pages of equal score differently.
 Filters (Term, And, Or of any field) become document sets the same way (doc_set), and the
-index writer reads each field's lengths once (LengthsOnce).
+index writer reads each field's lengths once (lengths.py).
 
 Posting lists of segments written by ArkhivCodec (codec.py) are read in one pass without
 their positions; those of Whoosh's W3Codec segments (an index written before it) through
@@ -34,22 +34,20 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.query import And, Or, Phrase, Query, Term
 from whoosh.scoring import BM25F
 from whoosh.system import _INT_SIZE
-from whoosh.util.numeric import byte_to_length
 
 from arkhiv.search.codec import ArkhivLeafMatcher, BulkPostings
+from arkhiv.search.lengths import length_norms
 
 __all__ = [
     "DocSet",
-    "LengthsOnce",
     "Plan",
     "TopDocs",
     "doc_set",
     "plan",
-    "read_lengths",
     "top_docs",
 ]
 
@@ -312,7 +310,7 @@ class _Segment:
         """Read once a word is found (an empty index's reader has no lengths to read)."""
         avgfl = self.top.avg_field_length(self.fieldname) or 1
         B, K1 = self.weighting.B, self.weighting.K1
-        return _length_norms(self.reader, self.fieldname, B, K1, avgfl)
+        return length_norms(self.reader, self.fieldname, B, K1, avgfl)
 
     def postings(self, text: str) -> tuple[bytes, BulkPostings] | None:
         btext = self.field.to_bytes(text)
@@ -323,7 +321,7 @@ class _Segment:
     def bm25(self, btext: bytes, tf: Floats, ids: Ids) -> Floats:
         """whoosh.scoring.bm25, idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl /
         avgfl))), in the same order, so that the floats are the same; its length part is
-        the same for every word and is computed once per document (_length_norms)."""
+        the same for every word and is computed once per document (lengths.length_norms)."""
         idf = self.top.idf(self.fieldname, btext)
         scores: Floats = idf * ((tf * self.k1_plus_1) / (tf + self.norms[ids]))
         return scores
@@ -521,90 +519,3 @@ def _in_order(positions: list[list[int]], slop: int) -> bool:
         if not aspans:
             return False
     return True
-
-
-def _length_norms(reader: Any, fieldname: str, B: float, K1: float, avgfl: float) -> Floats:
-    """K1 * ((1 - B) + B * fl / avgfl) of every document of the segment, once per segment
-    reader and global average length (the top searcher's, fixed while the reader is)."""
-    key = (fieldname, B, K1, avgfl)
-    cached: tuple[Any, Floats] | None = getattr(reader, "_arkhiv_norms", None)
-    if cached is None or cached[0] != key:
-        lengths = _field_lengths(reader, fieldname)
-        norms: Floats = K1 * ((1 - B) + B * lengths / avgfl)
-        cached = (key, norms)
-        reader._arkhiv_norms = cached
-    return cached[1]
-
-
-def _field_lengths(reader: Any, fieldname: str) -> Floats:
-    """Each document's length of `fieldname` as Whoosh's scorer sees it (one byte, decoded;
-    0 for the byte 0, a document without the field, which no posting refers to)."""
-    perdoc = reader._perdoc
-    n = perdoc.doc_count_all()
-    raw = _length_bytes(perdoc, fieldname)
-    if raw is None:  # another codec: one call per document
-        found = read_lengths(perdoc, fieldname, 1)
-        return np.array([fl or 0 for fl in found], dtype=np.float64)
-    lengths = np.zeros(n, dtype=np.float64)
-    column = np.frombuffer(raw, dtype=np.uint8)[:n]
-    lengths[: len(column)] = _LENGTH_TABLE[column]
-    return lengths
-
-
-def _length_bytes(perdoc: Any, fieldname: str) -> bytes | None:
-    """W3PerDocReader's column of length bytes of `fieldname`, or None where there is none
-    to read at once (read_lengths then gives the lengths, or 1 for a field without them)."""
-    try:
-        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is None or column._fixedlen != 1:
-            return None
-        return bytes(column._dbfile.get(column._basepos, column._count))
-    except AttributeError:
-        return None
-
-
-# byte -> length as W3PerDocReader.doc_field_length gives it: None for the byte 0.
-_LENGTHS: list[int | None] = [None, *(byte_to_length(b) for b in range(1, 256))]
-_LENGTH_TABLE: Floats = np.array([fl or 0 for fl in _LENGTHS], dtype=np.float64)
-
-
-def read_lengths(perdoc: Any, fieldname: str, default: int) -> list[int | None]:
-    """What perdoc.doc_field_length(d, fieldname, default) gives for every document d of a
-    segment's per-document reader, at once: Whoosh 2.7.5 keeps the lengths in a column of
-    one byte per document and reads it a byte per call."""
-    n = perdoc.doc_count_all()
-    try:
-        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is None:  # a field without lengths (not scorable)
-            return [default] * n
-        raw = column._dbfile.get(column._basepos, column._count) if column._fixedlen == 1 else None
-    except AttributeError:
-        raw = None
-    if raw is None:  # another codec: one call per document
-        return [perdoc.doc_field_length(d, fieldname, default) for d in range(n)]
-    found = [_LENGTHS[b] for b in bytes(raw)]
-    found.extend([None] * (n - len(found)))  # past the column's end: the default byte 0
-    return found
-
-
-class LengthsOnce:
-    """A segment's per-document reader whose doc_field_length reads each field's lengths once.
-
-    Whoosh 2.7.5's writer asks the new segment's length of every posting it writes
-    (FieldWriter.add_postings, for each block's shortest and longest document): a call and a
-    file read per posting, a fifth of `arkhiv reindex`. The lengths are the same; only
-    how they are read changes."""
-
-    def __init__(self, perdoc: Any) -> None:
-        self._perdoc = perdoc
-        self._lengths: dict[tuple[str, int], list[int | None]] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-        found = self._lengths.get((fieldname, default))
-        if found is None:
-            found = read_lengths(self._perdoc, fieldname, default)
-            self._lengths[(fieldname, default)] = found
-        return found[docnum]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._perdoc, name)
