@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from arkhiv import doctor as doctor_mod
 from arkhiv import reader
+from arkhiv import review as review_mod
 from arkhiv.catalog import Catalog
 from arkhiv.config import Pipeline, Settings
 from arkhiv.metadata.ref import CitationStyle
@@ -126,6 +127,35 @@ def find_documents(
     catalog = Catalog.open(archive, create=False)
     try:
         return reader.find_documents(catalog, ref, style)
+    finally:
+        catalog.close()
+
+
+def review(
+    archive: Path, style: CitationStyle = CitationStyle.LEGEND
+) -> list[review_mod.ReviewItem]:
+    """The pages whose text is doubtful (text missed, low confidence, no text on an inked
+    page), each with its reasons, for an archivist to check."""
+    catalog = Catalog.open(archive, create=False)
+    try:
+        return review_mod.flagged(catalog, style)
+    finally:
+        catalog.close()
+
+
+def resolve_review(
+    archive: Path,
+    ref: str,
+    *,
+    page: int | None = None,
+    note: str = "",
+    style: CitationStyle = CitationStyle.LEGEND,
+) -> list[review_mod.ReviewItem]:
+    """Clear the review of a page an archivist has checked (named by a citation with its
+    leaf, or a document and `page`); returns the pages cleared."""
+    catalog = Catalog.open(archive, create=False)
+    try:
+        return review_mod.resolve(catalog, ref, page, note, style)
     finally:
         catalog.close()
 

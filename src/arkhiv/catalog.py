@@ -115,6 +115,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE pages ADD COLUMN verso INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX documents_ref ON documents(fond, opys, sprava);
     """,
+    # 4: OCR completeness (issue 14): why a page needs an archivist's review (a JSON list of
+    # reasons; NULL when fine), the evidence its reading was chosen on, its words with their
+    # boxes (ALTO), and the clearing of a review by an archivist.
+    """
+    ALTER TABLE pages ADD COLUMN review TEXT;
+    ALTER TABLE pages ADD COLUMN ocr_evidence TEXT;
+    ALTER TABLE pages ADD COLUMN alto_path TEXT;
+    ALTER TABLE pages ADD COLUMN review_resolved TEXT;
+    CREATE INDEX pages_review ON pages(review) WHERE review IS NOT NULL;
+    """,
 )
 
 
@@ -142,6 +152,14 @@ class PageRow:
     indexed_key: str | None
     arkush: int | None = None
     verso: int = 0
+    review: str | None = None  # JSON list of reasons to check the page; None: fine
+    review_resolved: str | None = None  # JSON: when an archivist cleared it, and what
+    alto_path: str | None = None
+
+    @property
+    def review_reasons(self) -> list[str]:
+        """Why the page needs review; [] when it does not (or an archivist cleared it)."""
+        return list(json.loads(self.review)) if self.review else []
 
 
 class Catalog:
@@ -345,9 +363,12 @@ class Catalog:
         text_path: str | None,
         batch_id: int,
         leaf: tuple[int, bool] | None = None,
+        alto_path: str | None = None,
     ) -> None:
         """Record a page's OCR result (or failure) and its leaf (arkush, verso) in one
-        transaction; replaces an older record."""
+        transaction; replaces an older record. A review an archivist cleared stays cleared
+        while the page's reading is the same (same page key); a new scan or new settings
+        bring its reasons back."""
         status = (
             PageStatus.OK
             if result.ok
@@ -359,8 +380,9 @@ class Catalog:
             db.execute(
                 """INSERT INTO pages (document_id, number, source_path, frame, sha256, page_key,
                    status, error, text, confidence, word_count, dpi, dpi_assumed, ocr_seconds,
-                   text_path, batch_id, updated_at, arkush, verso)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   text_path, batch_id, updated_at, arkush, verso, review, ocr_evidence,
+                   alto_path)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                    ON CONFLICT (document_id, number) DO UPDATE SET
                    source_path=excluded.source_path, frame=excluded.frame,
                    sha256=excluded.sha256, page_key=excluded.page_key, status=excluded.status,
@@ -369,7 +391,13 @@ class Catalog:
                    dpi_assumed=excluded.dpi_assumed, ocr_seconds=excluded.ocr_seconds,
                    text_path=excluded.text_path, batch_id=excluded.batch_id,
                    updated_at=excluded.updated_at, arkush=excluded.arkush,
-                   verso=excluded.verso""",
+                   verso=excluded.verso, ocr_evidence=excluded.ocr_evidence,
+                   alto_path=excluded.alto_path,
+                   review=CASE WHEN pages.page_key = excluded.page_key
+                               AND pages.review_resolved IS NOT NULL
+                          THEN NULL ELSE excluded.review END,
+                   review_resolved=CASE WHEN pages.page_key = excluded.page_key
+                          THEN pages.review_resolved ELSE NULL END""",
                 (
                     doc_id,
                     src.number,
@@ -390,6 +418,9 @@ class Catalog:
                     now(),
                     leaf[0] if leaf else None,
                     int(leaf[1]) if leaf else 0,
+                    json.dumps(list(result.review), ensure_ascii=False) if result.review else None,
+                    json.dumps(result.evidence, ensure_ascii=False) if result.evidence else None,
+                    alto_path,
                 ),
             )
 
@@ -504,7 +535,7 @@ _INDEX_COLUMNS = (
 )
 _PAGE_COLUMNS = (
     "id, document_id, number, source_path, sha256, page_key, status, error, text, confidence,"
-    " text_path, pdf_page, indexed_key, arkush, verso"
+    " text_path, pdf_page, indexed_key, arkush, verso, review, review_resolved, alto_path"
 )
 
 

@@ -38,20 +38,22 @@ class OcrSettings:
     """Tesseract settings; every field here changes the OCR result, so it is in the page key."""
 
     languages: tuple[str, ...] = ("ukr",)
-    # Turn pages upright. With psm unset (or 1) the orientation comes from the OCR pass itself
-    # (Tesseract --psm 1) and the PDF page gets /Rotate; otherwise OCRmyPDF's separate OSD pass.
+    # Turn pages upright: the orientation comes from the reading itself (Tesseract --psm 1)
+    # and the PDF page gets /Rotate; the scan is not resampled.
     rotate_pages: bool = True
-    # Straighten the image (OCRmyPDF --deskew: a separate Tesseract pass and a resampled image).
-    # Off by default: Tesseract reads skewed pages as well without it (issue 7).
-    deskew: bool = False
+    # Read a page skewed by a degree or more, or with a dark scan border, from a straightened
+    # copy with the border masked (issue 14). The PDF keeps the scan as it is.
+    deskew: bool = True
+    # unpaper's cleaning is not offered (it erases faint text): only false is accepted.
     clean: bool = False
     psm: int | None = None
-    rotate_pages_threshold: float = 14.0  # OCRmyPDF's OSD pass only (psm other than 1)
+    rotate_pages_threshold: float = 14.0  # no longer used: orientation comes from the reading
     page_timeout: float = 600.0
-    # A page read with a low mean word confidence or few words is read again on cleaned-up
-    # copies of its image (arkhiv.pipeline.preprocess); the best reading is kept.
+    # A page whose completeness check fails (ink unread, rows out of order) or that reads with a
+    # low mean word confidence or few words is read again with other strategies (a cleaned-up
+    # copy, one column upright, an enlarged copy); the reading covering the ink best is kept.
     retry: bool = True
-    retry_below_confidence: float = 83.0
+    retry_below_confidence: float = 90.0
     retry_min_words: int = 50
     retry_languages: tuple[str, ...] = ()  # empty: the same as `languages`
 
@@ -345,12 +347,18 @@ def load_pipeline(
         if values:
             sub = _apply(getattr(pipe, section), values, f"command line [{section}]")
             pipe = replace(pipe, **{section: sub})
+    if pipe.ocr.clean:
+        raise ConfigError(
+            f"{path} [ocr] clean = true: unpaper's cleaning is no longer offered",
+            hint="remove the line: a cleaned-up copy is read instead when a page needs it",
+        )
     return pipe
 
 
 # How arkhiv reads a page with the settings above; raised when that changes the text, so that
 # pages are read again with the new method. 2: orientation from the OCR pass, retries (issue 7).
-OCR_METHOD = 2
+# 3: arkhiv reads the page itself: straightened, completeness check, recovery, № (issue 14).
+OCR_METHOD = 3
 
 
 def ocr_key_material(ocr: OcrSettings) -> dict[str, Any]:

@@ -66,6 +66,7 @@ PAGE_COLUMNS = (
     "text_file",
     "pdf",
     "pdf_page",
+    "review",
     "text",
 )
 
@@ -132,6 +133,7 @@ def page_rows(
                 "text_file": page.text_path,
                 "pdf": doc["pdf"],
                 "pdf_page": page.pdf_page,
+                "review": page.review_reasons,  # why its text may be incomplete; [] = fine
                 "text": page.text or "",
             }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from arkhiv.config import IngestSettings, OcrSettings, PdfSettings
 
@@ -93,6 +94,11 @@ class PageOcrResult:
     retry_error: str | None = None  # why the second reading failed (the first was kept)
     pdf: bytes | None = field(default=None, repr=False)  # the page's searchable PDF (ok only)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step of the job
+    # Why an archivist should look at this page (empty: its text is believed complete), e.g.
+    # "text-missed: 38% of the ink unread"; and the evidence the reading was chosen on.
+    review: tuple[str, ...] = ()
+    evidence: dict[str, Any] = field(default_factory=dict)
+    alto: str | None = field(default=None, repr=False)  # the words with their boxes (ALTO 4)
 
 
 @dataclass
@@ -110,6 +116,7 @@ class PageReport:
     transient: bool = False
     rotation: int = 0  # degrees the page was turned clockwise to be upright
     ocr_variant: str | None = None  # the image the kept reading came from; None: not OCRed now
+    review: list[str] = field(default_factory=list)  # reasons to check the page; [] = fine
 
 
 @dataclass
@@ -129,6 +136,11 @@ class BatchReport:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     warnings: list[str] = field(default_factory=list)
     interrupted: bool = False  # stopped on request (SIGTERM) before every page was done
+
+    @property
+    def pages_to_review(self) -> int:
+        """Pages of this batch whose text is doubtful (`arkhiv review` lists them)."""
+        return sum(1 for p in self.pages if p.review)
 
     def counts(self) -> dict[str, int]:
         """The batch's totals, as the catalog's batch summary and reports record them."""

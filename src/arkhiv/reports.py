@@ -11,6 +11,7 @@ from arkhiv.metadata.ref import CitationStyle
 from arkhiv.models import BatchReport
 from arkhiv.pipeline.batch import BatchCheck
 from arkhiv.reader import DocumentView, SearchResult
+from arkhiv.review import ReviewItem
 
 MAX_LISTED_FAILURES = 20
 
@@ -42,8 +43,13 @@ def summary_lines(report: BatchReport) -> list[str]:
     again = sum(1 for p in report.pages if p.ocr_variant not in (None, "original"))
     if turned or again:
         lines.append(
-            f"{turned} page(s) turned upright, {again} poor page(s) read better from a "
-            "cleaned-up copy of the scan"
+            f"{turned} page(s) turned upright, {again} read from a straightened or cleaned-up "
+            "copy of the scan"
+        )
+    if report.pages_to_review:
+        lines.append(
+            f"{report.pages_to_review} page(s) need review (their text may be incomplete): "
+            f"arkhiv review --archive {report.archive}"
         )
     for warning in dict.fromkeys(report.warnings):
         lines.append(f"note: {warning}")
@@ -126,6 +132,7 @@ _PAGE_FIELDS = (
     "text_path",
     "pdf_page",
     "source_path",
+    "review_reasons",
 )
 
 
@@ -135,7 +142,10 @@ def documents_json(views: list[DocumentView]) -> str:
         {
             **asdict(v),
             "leaf": str(v.leaf) if v.leaf else None,
-            "pages": [{k: getattr(p, k) for k in _PAGE_FIELDS} for p in v.pages],
+            "pages": [
+                {("review" if k == "review_reasons" else k): getattr(p, k) for k in _PAGE_FIELDS}
+                for p in v.pages
+            ],
         }
         for v in views
     ]
@@ -171,6 +181,7 @@ def document_lines(view: DocumentView) -> list[str]:
         )
         detail = p.text_path or p.error or ""
         lines.append(f" {mark}page {p.number:>4}  {leaf:<12} {p.status:<8} {detail}")
+        lines.extend(f"            REVIEW: {reason}" for reason in p.review_reasons)
     return lines
 
 
@@ -193,5 +204,30 @@ def check_lines(result: CheckReport) -> list[tuple[str, bool]]:
     lines.extend((f"DIFFERS {p.kind}: {p.path}: {p.detail}", True) for p in result.problems)
     lines.append(
         ("all as recorded" if result.ok else f"{len(result.problems)} difference(s)", False)
+    )
+    return lines
+
+
+# `arkhiv review`
+
+
+def review_json(items: list[ReviewItem]) -> str:
+    return json.dumps([asdict(i) for i in items], ensure_ascii=False, indent=2)
+
+
+def review_lines(items: list[ReviewItem], archive: str) -> list[str]:
+    """Each flagged page by citation (or document and page), its reasons and where to look."""
+    lines = []
+    for i in items:
+        where = i.citation or f"{i.document}, page {i.page}"
+        conf = f", confidence {i.confidence:.0f}" if i.confidence is not None else ""
+        lines.append(f"[{i.document_id}] {where}{conf}")
+        lines.extend(f"    {reason}" for reason in i.reasons)
+        if i.pdf_path and i.pdf_page:
+            lines.append(f"    PDF: {archive}/{i.pdf_path}#page={i.pdf_page}")
+        lines.append(f"    scan: {i.source}")
+    lines.append(
+        f"{len(items)} page(s) need review"
+        + ("; when checked: arkhiv review --resolve DOCUMENT --page N" if items else "")
     )
     return lines

@@ -1,5 +1,5 @@
-"""The second reading of a poor page, with the real Tesseract and OCRmyPDF: a faded, unevenly
-lit page is read again from a cleaned-up copy and the better text is kept; a clean page is read
+"""Further readings of a poor page, with the real Tesseract and OCRmyPDF: a faded, unevenly lit
+page is read again from a cleaned-up copy and the better text is kept; a clean page is read
 once; the PDF keeps the original scan."""
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ def test_poor_page_is_read_again_and_the_better_text_kept(tmp_path: Path) -> Non
     once = _read(tmp_path, poor, "a", retry=False)
     twice = _read(tmp_path, poor, "b", retry=True)
 
-    assert (once.retries, once.variant) == (0, "original")
-    assert (twice.retries, twice.variant) == (1, "background")
+    # The sample page is skewed by 1.35 degrees: both are read straightened, and the light
+    # falling off to 30% on one side is not taken for a dark scan border.
+    assert (once.retries, once.variant) == (0, "straightened -1.4°")
+    assert twice.retries >= 1 and twice.variant == "cleaned up"
     assert _cer(twice.text, gt) < 0.10
     assert _cer(twice.text, gt) < _cer(once.text, gt) / 3
     # The PDF shows the scan as it was given, with the better reading as its text layer.

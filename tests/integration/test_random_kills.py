@@ -184,11 +184,13 @@ def _unexpected_files(archive: Path) -> list[str]:
         rel = p.relative_to(archive).parts
         if p.is_file() and not (
             (len(rel) == 3 and p.name in ("document.pdf", "document.json"))
-            or (len(rel) == 4 and rel[2] == "pages" and p.suffix == ".txt")
+            or (len(rel) == 4 and rel[2] == "pages" and p.name.endswith((".txt", ".alto.xml")))
         ):
             odd.append("/".join(rel))
     for p in archive.glob("cache/**/*"):
-        if p.is_file() and (p.name.startswith(".") or p.suffix not in (".json", ".txt", ".pdf")):
+        if p.is_file() and (
+            p.name.startswith(".") or p.suffix not in (".json", ".txt", ".pdf", ".xml")
+        ):
             odd.append("/".join(p.relative_to(archive).parts))
     # e.g. pikepdf's own temp file (".pikepdf.<name>...") beside a document being saved
     odd += [str(p.relative_to(archive)) for p in archive.rglob(".pikepdf.*")]

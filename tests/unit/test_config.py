@@ -66,13 +66,14 @@ def test_pipelines_default_and_typewritten() -> None:
     s = load_settings(env={})
     default = load_pipeline("default", s)
     assert default.ocr.languages == ("ukr",)
-    # Orientation from the OCR pass, poor pages read again; no deskew, no unpaper (issue 7).
+    # Orientation from the OCR pass, poor pages read again (issue 7); skewed or bordered pages
+    # read straightened (issue 14); no unpaper.
     assert default.ocr.rotate_pages and default.ocr.retry
-    assert not default.ocr.deskew and not default.ocr.clean
+    assert default.ocr.deskew and not default.ocr.clean
     assert default.pdf.output_type is OutputType.PDFA_2
     typewritten = load_pipeline("typewritten", s)
     assert "rus" in typewritten.ocr.languages
-    # fast: the default one without the second reading of poor pages.
+    # fast: the default one without the extra readings of incomplete or poor pages.
     fast = load_pipeline("fast", s)
     assert not fast.ocr.retry
     assert replace(fast.ocr, retry=True) == default.ocr and fast.pdf == default.pdf
@@ -96,3 +97,12 @@ def test_pipeline_unknown_key(tmp_path: Path) -> None:
     p.write_text("[ocr]\nlanguage = ['ukr']\n", "utf-8")
     with pytest.raises(ConfigError, match="unknown key 'language'"):
         load_pipeline(str(p), load_settings(env={}))
+
+
+def test_unpaper_cleaning_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    profile = tmp_path / "old.toml"
+    profile.write_text("[ocr]\nclean = true\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_pipeline(str(profile), load_settings(env={}))
+    assert "[ocr] clean = true: unpaper's cleaning is no longer offered" in info.value.message
+    assert "remove the line" in (info.value.hint or "")

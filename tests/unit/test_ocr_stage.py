@@ -15,9 +15,12 @@ from arkhiv.models import PageJob
 from arkhiv.pipeline import page as page_stage
 from arkhiv.pipeline.cache import load_cached, store
 from arkhiv.pipeline.page import clean_text
+from arkhiv.pipeline.page.assess import Assessment
+from arkhiv.pipeline.page.geometry import Transform
 from arkhiv.pipeline.page.prepare import prepare_input
+from arkhiv.pipeline.page.reading import Line, Reading, Word
+from arkhiv.pipeline.page.recover import Outcome, Page
 from arkhiv.pipeline.plan import page_key
-from arkhiv.tools.run_ocrmypdf import OcrPageStats
 
 
 def _task(tmp_path: Path, source: Path, frame: int | None = None) -> PageJob:
@@ -102,13 +105,30 @@ def _page(tmp_path: Path) -> Path:
     return src
 
 
+def _fake_reading(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str) -> None:
+    """Tesseract's part faked (fault injection below is about the PDF step): the page reads as
+    `text`, two words on one line, confidence 88."""
+    layer = tmp_path / "layer.pdf"
+    layer.write_bytes(b"%PDF-1.5 text layer")
+    words = (Word("Архівні", (10, 10, 40, 20), 88.0, 0), Word("дані", (50, 10, 70, 20), 88.0, 0))
+    line = Line((10, 10, 70, 20), 0, 0.0, 0)
+    reading = Reading("original", 1, Transform((100, 100)), words, (line,), text, layer, 0.1)
+    assessment = Assessment(0.0, 0.0, 0.0, 0, False, 2, 88.0, 2)
+
+    def read_well(page: Page, cfg: object, work: Path) -> Outcome:
+        return Outcome(reading, assessment, page, [{"strategy": "original", "kept": True}])
+
+    monkeypatch.setattr(page_stage, "read_well", read_well)
+
+
 def test_tool_failure_fails_the_page_with_its_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def crash(*args: object, **kwargs: object) -> OcrPageStats:
+    def crash(*args: object, **kwargs: object) -> None:
         raise ToolError("tesseract", -11, "Segmentation fault", "OCR failed: tesseract crashed")
 
-    monkeypatch.setattr(page_stage, "ocr_to_pdf", crash)
+    _fake_reading(monkeypatch, tmp_path, "Архівні дані")
+    monkeypatch.setattr(page_stage, "page_pdf", crash)
     task = _task(tmp_path, _page(tmp_path))
     result = page_stage.run_page_job(task, tmp_path / "work")
     assert not result.ok
@@ -121,23 +141,20 @@ def test_tool_failure_fails_the_page_with_its_reason(
 
 
 def test_missing_program_stops_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def missing(*args: object, **kwargs: object) -> OcrPageStats:
+    def missing(*args: object, **kwargs: object) -> None:
         raise MissingDependencyError("tesseract is not installed")
 
-    monkeypatch.setattr(page_stage, "ocr_to_pdf", missing)
+    monkeypatch.setattr(page_stage, "read_well", missing)
     with pytest.raises(MissingDependencyError):
         page_stage.run_page_job(_task(tmp_path, _page(tmp_path)), tmp_path / "work")
 
 
 def test_success_is_cached_and_reloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fake_ocr(
-        src: Path, out_pdf: Path, sidecar: Path, stats: Path, **kw: object
-    ) -> OcrPageStats:
+    def fake_pdf(src: Path, out_pdf: Path, **kw: object) -> None:
         out_pdf.write_bytes(b"%PDF-1.7 fake")
-        sidecar.write_text("Архівні\u0020дані\f\n\n", encoding="utf-8")
-        return OcrPageStats(words=2, confidence=88.0, ocr_seconds=0.1)
 
-    monkeypatch.setattr(page_stage, "ocr_to_pdf", fake_ocr)
+    _fake_reading(monkeypatch, tmp_path, "Архівні\u0020дані\f\n\n")
+    monkeypatch.setattr(page_stage, "page_pdf", fake_pdf)
     task = _task(tmp_path, _page(tmp_path))
     result = page_stage.run_page_job(task, tmp_path / "work")
     assert result.ok and result.text == "Архівні дані\n" and result.confidence == 88.0
@@ -190,13 +207,11 @@ def test_image_above_the_size_limit_is_refused_before_decoding(tmp_path: Path) -
 
 
 def _text_layer_ocr(calls: list[bool]):  # type: ignore[no-untyped-def]
-    def fake(src: Path, out_pdf: Path, sidecar: Path, stats: Path, **kw: object) -> OcrPageStats:
+    def fake(src: Path, out_pdf: Path, **kw: object) -> None:
         calls.append(bool(kw["force"]))
         if not kw["force"]:
             raise PageHasTextError(src, "the page already has a text layer (a born-digital PDF)")
         out_pdf.write_bytes(b"%PDF-1.7 fake")
-        sidecar.write_text("Архівні дані\n", encoding="utf-8")
-        return OcrPageStats(words=2, confidence=95.0, ocr_seconds=0.1)
 
     return fake
 
@@ -205,7 +220,8 @@ def test_page_with_text_is_redone_by_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[bool] = []
-    monkeypatch.setattr(page_stage, "ocr_to_pdf", _text_layer_ocr(calls))
+    _fake_reading(monkeypatch, tmp_path, "Архівні дані\n")
+    monkeypatch.setattr(page_stage, "page_pdf", _text_layer_ocr(calls))
     result = page_stage.run_page_job(_task(tmp_path, _page(tmp_path)), tmp_path / "work")
     assert calls == [False, True]
     assert result.ok and result.text == "Архівні дані\n"
@@ -215,7 +231,8 @@ def test_page_with_text_is_skipped_by_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[bool] = []
-    monkeypatch.setattr(page_stage, "ocr_to_pdf", _text_layer_ocr(calls))
+    _fake_reading(monkeypatch, tmp_path, "Архівні дані\n")
+    monkeypatch.setattr(page_stage, "page_pdf", _text_layer_ocr(calls))
     task = _task(tmp_path, _page(tmp_path))
     task = replace(task, ingest=IngestSettings(pdf_with_text=PdfWithText.SKIP))
     result = page_stage.run_page_job(task, tmp_path / "work")

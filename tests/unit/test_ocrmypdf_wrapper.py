@@ -1,70 +1,47 @@
-"""The OCRmyPDF wrapper: its exceptions mapped to arkhiv's errors; timeouts and no output caught."""
+"""The OCRmyPDF wrapper: its exceptions mapped to arkhiv's errors; no output caught."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import ocrmypdf
 import pytest
 from ocrmypdf import exceptions as ox
 
-from arkhiv.config import OcrSettings, PdfSettings
-from arkhiv.errors import InputFileError, MissingDependencyError, ToolError
-from arkhiv.tools.ocrmypdf_plugin import hocr_confidences
-from arkhiv.tools.run_ocrmypdf import ocr_to_pdf
+from arkhiv.config import PdfSettings
+from arkhiv.errors import InputFileError, MissingDependencyError, PageHasTextError, ToolError
+from arkhiv.tools.run_ocrmypdf import page_pdf
 
 
-def _call(tmp_path: Path) -> object:
-    return ocr_to_pdf(
+def _call(tmp_path: Path) -> None:
+    page_pdf(
         tmp_path / "in.png",
         tmp_path / "out.pdf",
-        tmp_path / "out.txt",
-        tmp_path / "stats.json",
-        ocr=OcrSettings(page_timeout=30),
+        text_layer=tmp_path / "layer.pdf",
+        text=tmp_path / "kept.txt",
+        languages=("ukr",),
         pdf=PdfSettings(),
         image_dpi=None,
     )
 
 
-def _fake_ocr(stats: dict[str, object] | None, pdf: bytes = b"%PDF-1.7"):  # type: ignore[no-untyped-def]
+def _fake_ocr(pdf: bytes = b"%PDF-1.7"):  # type: ignore[no-untyped-def]
     def fake(src: Path, out: Path, **kwargs: object) -> int:
         Path(out).write_bytes(pdf)
-        if stats is not None:
-            Path(str(kwargs["arkhiv_stats"])).write_text(json.dumps(stats), encoding="utf-8")
         return 0
 
     return fake
 
 
-def test_hocr_confidences() -> None:
-    hocr = b"<span class='ocrx_word' title='bbox 1 2 3 4; x_wconf 91'>a</span>x_wconf 7"
-    assert hocr_confidences(hocr) == [91, 7]
-
-
-def test_stats_are_returned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    stats = {"words": 3, "confidence": 90.5, "timed_out": False, "ocr_seconds": 1.5}
-    monkeypatch.setattr(ocrmypdf, "ocr", _fake_ocr(stats))
-    result = _call(tmp_path)
-    assert (result.words, result.confidence) == (3, 90.5)  # type: ignore[attr-defined]
-
-
-def test_timeout_is_a_tool_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    stats = {"words": 0, "confidence": None, "timed_out": True, "ocr_seconds": 30.0}
-    monkeypatch.setattr(ocrmypdf, "ocr", _fake_ocr(stats))
-    with pytest.raises(ToolError, match="Tesseract timed out after 30 s on this page"):
-        _call(tmp_path)
+def test_a_pdf_page_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocrmypdf, "ocr", _fake_ocr())
+    _call(tmp_path)
+    assert (tmp_path / "out.pdf").read_bytes() == b"%PDF-1.7"
 
 
 def test_no_output_is_a_tool_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ocrmypdf, "ocr", _fake_ocr(None, pdf=b""))
+    monkeypatch.setattr(ocrmypdf, "ocr", _fake_ocr(pdf=b""))
     with pytest.raises(ToolError, match="wrote no PDF"):
-        _call(tmp_path)
-
-
-def test_no_ocr_run_is_a_tool_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ocrmypdf, "ocr", _fake_ocr(None))
-    with pytest.raises(ToolError, match="Tesseract ran no OCR"):
         _call(tmp_path)
 
 
@@ -72,10 +49,10 @@ def test_no_ocr_run_is_a_tool_error(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     ("exc", "expected", "text"),
     [
         (ox.EncryptedPdfError(), InputFileError, "encrypted"),
-        (ox.PriorOcrFoundError(), InputFileError, "already has a text layer"),
+        (ox.PriorOcrFoundError(), PageHasTextError, "already has a text layer"),
         (ox.DpiError("no dpi"), InputFileError, "cannot use this page"),
         (ox.UnsupportedImageFormatError(), InputFileError, "cannot use this page"),
-        (ox.SubprocessOutputError("tesseract crashed"), ToolError, "OCR failed"),
+        (ox.SubprocessOutputError("gs crashed"), ToolError, "OCR failed"),
         (ox.MissingDependencyError("gs"), MissingDependencyError, "OCRmyPDF cannot run"),
     ],
 )

@@ -21,7 +21,7 @@ def test_turned_and_reread_pages_are_counted() -> None:
     )
     lines = summary_lines(report)
     assert (
-        "1 page(s) turned upright, 1 poor page(s) read better from a cleaned-up copy of the scan"
+        "1 page(s) turned upright, 1 read from a straightened or cleaned-up copy of the scan"
         in lines
     )
     pages = json.loads(report_json(report))["pages"]

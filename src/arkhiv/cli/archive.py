@@ -234,3 +234,50 @@ def doctor(
             out.print(escape(line))
     if any(c.required and not c.ok for c in checks):
         raise typer.Exit(int(ExitCode.MISSING_DEPENDENCY))
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  arkhiv review --archive ./archive   (the pages whose text may be incomplete)\n\n"
+    "  arkhiv review --json\n\n"
+    '  arkhiv review --resolve "ДАЗО, ф. Р-123, оп. 4, спр. 56, арк. 7" --note "checked"\n\n'
+    "  arkhiv review --resolve 12 --page 3   (document id 12, its page 3)\n\n"
+    "A page is flagged when the OCR left much of its ink unread, read it with low confidence\n"
+    "or found no text on an inked page. A new scan of the page, ingested again, replaces it.\n\n"
+    + EXIT_CODES
+)
+@handle_errors
+def review(
+    archive: ArchiveOpt = None,
+    resolve: Annotated[
+        str | None,
+        typer.Option("--resolve", help="Clear the page named (citation with арк., or document)."),
+    ] = None,
+    page: Annotated[
+        int | None, typer.Option("--page", help="With --resolve: the page number.")
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="With --resolve: what was checked.")] = "",
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """List the pages that need an archivist's review, with their reasons; or clear one that
+    has been checked (--resolve). Exit 1 while any page needs review."""
+    settings = settings_for(config, archive)
+    style = settings.metadata.citation_style
+    if resolve is None:
+        if page is not None or note:
+            raise UsageError("--page and --note go with --resolve")
+        items = api.review(settings.archive, style)
+    else:
+        items = api.resolve_review(settings.archive, resolve, page=page, note=note, style=style)
+    if json_out:
+        out.print(reports.review_json(items), markup=False)
+    elif resolve is None:
+        for line in reports.review_lines(items, str(settings.archive)):
+            out.print(escape(line))
+    else:
+        cleared = ", ".join(f"page {i.page}" for i in items) or "nothing (no review was open)"
+        out.print(escape(f"cleared: {cleared}"))
+    if resolve is None and items:
+        raise typer.Exit(int(ExitCode.PARTIAL))

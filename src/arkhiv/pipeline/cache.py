@@ -23,6 +23,11 @@ def cache_paths(cache_dir: Path, page_key: str) -> tuple[Path, Path, Path]:
     return folder / f"{page_key}.pdf", folder / f"{page_key}.txt", folder / f"{page_key}.json"
 
 
+def alto_path(cache_dir: Path, page_key: str) -> Path:
+    """The page's words with their boxes (ALTO 4) in the page cache."""
+    return cache_dir / page_key[:2] / f"{page_key}.alto.xml"
+
+
 def load_cached(cache_dir: Path, page_key: str) -> PageOcrResult | None:
     """A finished result of an earlier run (the .json is written last), or None."""
     pdf, txt, meta = cache_paths(cache_dir, page_key)
@@ -31,6 +36,9 @@ def load_cached(cache_dir: Path, page_key: str) -> PageOcrResult | None:
         if not (data.get("ok") and pdf.is_file()):
             return None
         data["text"] = txt.read_text(encoding="utf-8")
+        alto = alto_path(cache_dir, page_key)
+        data["alto"] = alto.read_text(encoding="utf-8") if alto.is_file() else None
+        data["review"] = tuple(data.get("review") or ())
         return PageOcrResult(**data)
     except (OSError, ValueError, TypeError):
         return None
@@ -47,10 +55,12 @@ def store(cache_dir: Path, result: PageOcrResult) -> PageOcrResult:
     with atomic_path(pdf_path) as tmp:
         tmp.write_bytes(result.pdf)
     atomic_write_text(txt_path, result.text)
+    if result.alto is not None:
+        atomic_write_text(alto_path(cache_dir, result.page_key), result.alto)
     kept = replace(result, pdf=None)
     meta = asdict(kept)
-    for transient in ("text", "pdf"):
-        meta.pop(transient)
+    for apart in ("text", "pdf", "alto"):  # in files of their own
+        meta.pop(apart)
     atomic_write_text(meta_path, json.dumps(meta, ensure_ascii=False))  # last: marks it done
     return kept
 

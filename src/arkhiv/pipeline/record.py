@@ -28,11 +28,15 @@ def record_page(ctx: BatchContext, planned: PlannedPage, result: PageOcrResult) 
     state = ctx.docs[planned.doc_id]
     page, report = planned.page, ctx.report
     text_rel: str | None = None
+    alto_rel: str | None = None
     reason = result.error
     status = "ok" if result.ok else "skipped" if result.skipped else "failed"
     if result.ok:
         text_rel = f"{state.folder}/pages/{page.number:04d}.txt"
         atomic_write_text(ctx.archive / text_rel, result.text)
+        if result.alto is not None:
+            alto_rel = f"{state.folder}/pages/{page.number:04d}.alto.xml"
+            atomic_write_text(ctx.archive / alto_rel, result.alto)
         report.pages_ok += 1
         if result.word_count == 0:
             reason = "no text found (a blank page?)"
@@ -53,6 +57,7 @@ def record_page(ctx: BatchContext, planned: PlannedPage, result: PageOcrResult) 
         text_rel,
         ctx.batch_id,
         (leaf.number, leaf.verso) if leaf else None,
+        alto_rel,
     )
     entry = PageReport(
         str(page.path),
@@ -66,6 +71,7 @@ def record_page(ctx: BatchContext, planned: PlannedPage, result: PageOcrResult) 
         result.transient,
         result.rotation,
         result.variant if result.ok else None,
+        list(result.review) if result.ok else [],
     )
     _notes(ctx, page, result)
     report.pages.append(entry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +151,23 @@ def schema() -> fields.Schema:
     )
 
 
+def _open_dir(path: Path, hint: str, attempts: int = 5) -> Any:
+    """Whoosh's index at `path`, or None when there is none. A writer committing meanwhile may
+    delete the table of contents Whoosh just chose (it keeps only the newest): the open is
+    tried again then, and finds the new one."""
+    for attempt in range(attempts):
+        try:
+            return index.open_dir(str(path)) if index.exists_in(str(path)) else None
+        except Exception as e:
+            if isinstance(e, FileNotFoundError) and attempt < attempts - 1:
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            raise SearchIndexError(
+                f"{path}: the search index is damaged ({type(e).__name__}: {e})", hint=hint
+            ) from e
+    return None
+
+
 class PageIndex:
     """The full-text index of one archive folder."""
 
@@ -168,12 +186,7 @@ class PageIndex:
         """
         path = archive / INDEX_DIR
         hint = "rebuild it from the catalog: arkhiv reindex --archive " + str(archive)
-        try:
-            ix = index.open_dir(str(path)) if index.exists_in(str(path)) else None
-        except Exception as e:
-            raise SearchIndexError(
-                f"{path}: the search index is damaged ({type(e).__name__}: {e})", hint=hint
-            ) from e
+        ix = _open_dir(path, hint)
         if ix is not None:
             found = read_version(path)
             if found is not None and found.version > INDEX_VERSION:

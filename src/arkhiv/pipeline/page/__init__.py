@@ -1,13 +1,19 @@
-"""The page job, run by an executor's worker: one page in, its searchable PDF and text out.
+"""The page job, run by an executor's worker: one page in, its text, words, PDF page and
+review reasons out. Its steps, in order (`_run_steps`):
 
-Its steps, in order (`run_page_job`):
+1. prepare: the page as files Tesseract and OCRmyPDF take, with its DPI (`prepare`);
+2. look: its ink measured without OCR: letter marks, dark border, skew (`recover.look_at`,
+   `ink`);
+3. read: Tesseract, on the scan or a straightened copy; then, only when the completeness check
+   (`assess`) says text was missed or read out of order, other strategies, keeping the
+   reading that covers the ink best at acceptable confidence (`recover.read_well`);
+4. flag: why the page's text may still be incomplete (`flags`);
+5. text: Tesseract's text as stored, with its `№` signs put back (`numero`);
+6. render: the PDF/A page, the scan as it is with the reading's text layer mapped onto it
+   (OCRmyPDF, `tools.run_ocrmypdf`), turned upright for display; the words as ALTO (`render`).
 
-1. prepare: the page as a file OCRmyPDF takes, with its DPI (`prepare.prepare_input`);
-2. OCR: OCRmyPDF with arkhiv's Tesseract engine (`tools.run_ocrmypdf`): the page's text
-   layer, its text, word confidences and orientation; a poor page is read a second time from
-   a cleaned-up copy (`pipeline.preprocess`) and the better reading kept;
-3. result: plain data back to the coordinator (text, statistics, the page PDF's bytes,
-   timings). The worker writes nothing into the archive; failures are results too.
+The result goes back to the coordinator as plain data (text, words, the PDF page's bytes,
+the evidence, timings); the worker writes nothing into the archive; failures are results too.
 """
 
 from __future__ import annotations
@@ -31,8 +37,13 @@ from arkhiv.errors import (
     ToolError,
 )
 from arkhiv.models import PageJob, PageOcrResult
-from arkhiv.pipeline.page.prepare import prepare_input
-from arkhiv.tools.run_ocrmypdf import ocr_to_pdf
+from arkhiv.pipeline.page.flags import review_reasons
+from arkhiv.pipeline.page.numero import put_back
+from arkhiv.pipeline.page.prepare import Prepared, prepare
+from arkhiv.pipeline.page.reading import Reading
+from arkhiv.pipeline.page.recover import look_at, read_well
+from arkhiv.pipeline.page.render import display_turn, text_layer, words_alto
+from arkhiv.tools.run_ocrmypdf import page_pdf, turn_page
 
 log = logging.getLogger(__name__)
 
@@ -90,57 +101,101 @@ def run_page_job(job: PageJob, work_root: Path | None = None) -> PageOcrResult:
 
 def _run_steps(job: PageJob, work: Path) -> PageOcrResult:
     """The page job's steps, in order."""
-    t0 = time.monotonic()
-    src, dpi, assumed = prepare_input(job, work)  # 1. prepare
-    t1 = time.monotonic()
-    result = _ocr(job, src, dpi, assumed, work)  # 2. OCR (+ the second reading)
-    timings = {"prepare": round(t1 - t0, 3), "ocr": round(time.monotonic() - t1, 3)}
-    return replace(result, timings=timings)  # 3. the result, back to the coordinator
+    clock = _Clock()
+    page = prepare(job, work)  # 1. prepare
+    if page.has_text and job.ingest.pdf_with_text is PdfWithText.SKIP:
+        return _skipped(job, "the page already has a text layer (a born-digital or OCRed PDF)")
+    clock.lap("prepare")
+    ink = look_at(page.image, page.dpi)  # 2. look
+    clock.lap("look")
+    kept = read_well(ink, job.ocr, work)  # 3. read
+    clock.lap("read")
+    reasons = review_reasons(kept.assessment)  # 4. flag
+    text, signs = put_back(clean_text(kept.reading.text))  # 5. text
+    (work / "kept.txt").write_text(text, encoding="utf-8")
+    try:
+        pdf = _pdf_page(job, page, kept.reading, work)  # 6. render
+    except PageHasTextError as e:  # found by OCRmyPDF, not by the quick look in `prepare`
+        if job.ingest.pdf_with_text is not PdfWithText.SKIP:
+            raise
+        return _skipped(job, e.message)
+    alto = words_alto(kept.reading, image_name=job.source.name, languages=job.ocr.languages)
+    clock.lap("render")
+    turn = display_turn(kept.reading)
+    return PageOcrResult(
+        page_key=job.key,
+        ok=True,
+        text=text,
+        confidence=kept.reading.confidence,
+        word_count=kept.reading.word_count,
+        dpi=page.dpi or None,
+        dpi_assumed=page.dpi_assumed,
+        rotation=turn,
+        variant=kept.reading.strategy,
+        retries=len(kept.tried) - 1,
+        pdf=pdf,
+        timings=clock.laps,
+        review=reasons,
+        evidence={
+            "kept": kept.reading.strategy,
+            "skew": round(ink.skew, 2),
+            "numero_signs": signs,
+            "readings": kept.tried,
+        },
+        alto=alto,
+    )
 
 
-def _ocr(job: PageJob, src: Path, dpi: float, assumed: bool, work: Path) -> PageOcrResult:
-    """OCRmyPDF on the prepared page: the page PDF's bytes and its text."""
-    out_pdf, sidecar = work / "page.pdf", work / "page.txt"
-    force = False
+def _pdf_page(job: PageJob, page: Prepared, reading: Reading, work: Path) -> bytes:
+    """The PDF/A page with the reading's text layer. PageHasTextError for a page with text of
+    its own when such pages are left out by setting."""
+    out = work / "page.pdf"
+    layer = text_layer(reading, page.dpi, work / "layer.pdf")
+    force = page.has_text
     while True:
         try:
-            stats = ocr_to_pdf(
-                src,
-                out_pdf,
-                sidecar,
-                work / "stats.json",
-                ocr=job.ocr,
+            page_pdf(
+                page.ocr_input,
+                out,
+                text_layer=layer,
+                text=work / "kept.txt",
+                languages=job.ocr.languages,
                 pdf=job.pdf,
-                image_dpi=int(dpi) if assumed else None,
+                image_dpi=int(page.dpi) if page.dpi_assumed else None,
                 max_megapixels=job.ingest.max_image_megapixels,
                 force=force,
             )
             break
-        except PageHasTextError as e:
-            if force:  # OCRmyPDF's force mode never reports prior text; never loop
-                raise
-            if job.ingest.pdf_with_text is PdfWithText.SKIP:
-                return PageOcrResult(
-                    page_key=job.key,
-                    ok=False,
-                    skipped=True,
-                    error=f"{e.message}; not OCRed ([ingest] pdf_with_text = skip)",
-                )
-            force = True  # redo: rasterize and OCR it like a scan
+        except PageHasTextError:
+            if force or job.ingest.pdf_with_text is PdfWithText.SKIP:
+                raise  # OCRmyPDF's force mode never reports prior text: never a loop
+            force = True  # redo: rasterize it and give it arkhiv's text like a scan
+    turn = display_turn(reading)
+    if turn:
+        turn_page(out, turn)
+    return out.read_bytes()
+
+
+def _skipped(job: PageJob, reason: str) -> PageOcrResult:
     return PageOcrResult(
         page_key=job.key,
-        ok=True,
-        text=clean_text(sidecar.read_text(encoding="utf-8")),
-        confidence=stats.confidence,
-        word_count=stats.words,
-        dpi=dpi or None,
-        dpi_assumed=assumed,
-        rotation=stats.rotation,
-        variant=stats.variant,
-        retries=stats.retries,
-        retry_error=stats.retry_error,
-        pdf=out_pdf.read_bytes(),
+        ok=False,
+        skipped=True,
+        error=f"{reason}; not OCRed ([ingest] pdf_with_text = skip)",
     )
+
+
+class _Clock:
+    """Seconds per step of the job."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, step: str) -> None:
+        now = time.monotonic()
+        self.laps[step] = round(now - self.last, 3)
+        self.last = now
 
 
 LOW_SPACE_BYTES = 64 * 1024 * 1024

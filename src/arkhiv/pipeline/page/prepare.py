@@ -8,6 +8,7 @@ The original file is never changed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -15,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from arkhiv.config import IngestSettings
 from arkhiv.errors import InputFileError
 from arkhiv.models import PageJob
+from arkhiv.tools import poppler
 
 # Image modes and formats OCRmyPDF (through img2pdf) takes as they are; others are converted.
 _DIRECT_MODES = frozenset({"1", "L", "RGB"})
@@ -152,3 +154,35 @@ def prepare_input(job: PageJob, work: Path) -> tuple[Path, float, bool]:
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         where = f" (frame {job.frame + 1})" if job.frame is not None else ""
         raise InputFileError(job.source, f"cannot decode the image{where}: {e}") from e
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The page ready to be read and made into a PDF/A page."""
+
+    ocr_input: Path  # what OCRmyPDF makes the PDF page of: the image, or a one-page PDF
+    image: Path  # what Tesseract reads: the same image, or the PDF page rendered
+    dpi: float
+    dpi_assumed: bool
+    has_text: bool  # a PDF page that already has text (born-digital, or OCRed before)
+
+
+def prepare(job: PageJob, work: Path) -> Prepared:
+    """The page as files OCRmyPDF and Tesseract take; a PDF page rendered at the default DPI."""
+    path, dpi, assumed = prepare_input(job, work)
+    if job.source.suffix.lower() != ".pdf":
+        return Prepared(path, path, dpi, assumed, False)
+    dpi = float(job.ingest.default_dpi)
+    image = poppler.rasterize(path, 1, dpi, work / "page.png")
+    return Prepared(path, image, dpi, False, _has_text(path))
+
+
+def _has_text(pdf: Path) -> bool:
+    """Whether the one-page PDF shows text of its own (text operators in its content)."""
+    import pikepdf
+
+    with pikepdf.open(pdf) as doc:
+        return any(
+            str(instruction.operator) in ("Tj", "TJ", "'", '"')
+            for instruction in pikepdf.parse_content_stream(doc.pages[0])
+        )
