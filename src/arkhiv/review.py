@@ -29,13 +29,21 @@ class ReviewItem:
     pdf_page: int | None  # ... and the page of it that shows this page
 
 
-def flagged(catalog: Catalog, style: CitationStyle, limit: int = 10_000) -> list[ReviewItem]:
-    """The pages that need review, in document and page order."""
+def flagged(
+    catalog: Catalog,
+    style: CitationStyle,
+    *,
+    include_restricted: bool = True,
+    limit: int = 10_000,
+) -> list[ReviewItem]:
+    """The pages that need review, in document and page order (those of restricted documents
+    only with `include_restricted`)."""
+    open_only = "" if include_restricted else " AND d.access != 'restricted'"
     rows = catalog.db.execute(
-        """SELECT p.document_id, d.name, p.number, p.review, p.confidence, p.source_path,
+        f"""SELECT p.document_id, d.name, p.number, p.review, p.confidence, p.source_path,
                   p.text_path, d.pdf_path, p.pdf_page, p.arkush, p.verso, d.metadata
            FROM pages p JOIN documents d ON d.id = p.document_id
-           WHERE p.review IS NOT NULL ORDER BY p.document_id, p.number LIMIT ?""",
+           WHERE p.review IS NOT NULL{open_only} ORDER BY p.document_id, p.number LIMIT ?""",
         (limit,),
     ).fetchall()
     items = []

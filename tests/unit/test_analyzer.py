@@ -432,3 +432,35 @@ _REFERENCE_TOKEN = re.compile(rf"{_REFERENCE_SEGMENT}(?:[-\u2010\u2011]{_REFEREN
 def test_token_pattern_is_the_reference_pattern(text: str) -> None:
     fast = [m.span() for m in re.finditer(TOKEN_PATTERN, text)]
     assert fast == [m.span() for m in _REFERENCE_TOKEN.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    ("read", "as_"),
+    [
+        ("наказ М 149", "наказ № 149"),
+        ("Фонд Ж Р-2930", "Фонд № Р-2930"),
+        ("протокол КМ 5 засідання", "протокол № 5 засідання"),
+    ],
+)
+def test_a_lookalike_of_numero_is_indexed_as_numero(read: str, as_: str) -> None:
+    """`№` is no word and is dropped; what Tesseract's ukr model reads instead of it, before a
+    number, is dropped the same way, so that phrases with `№` find the page."""
+    a = analyzer()
+    terms = [(t.text, t.pos) for t in a(read, positions=True)]
+    assert terms == [(t.text, t.pos) for t in a(as_, positions=True)]
+
+
+@pytest.mark.parametrize("text", ["Марія 1937", "М. Петренко 5", "наказ М"])
+def test_letters_that_are_not_numero_stay(text: str) -> None:
+    words = [t.text for t in analyzer()(text)]
+    assert words[0] in ("марія", "м", "наказ")
+
+
+def test_a_phrase_with_numero_finds_the_page_where_it_was_misread(tmp_path: Path) -> None:
+    from arkhiv.search.index import PageIndex, PageRecord
+
+    index = PageIndex.open(tmp_path, create=True)
+    index.write_pages(
+        [PageRecord(1, 1, "k", "наказ", "Згідно з наказом КМ 149 від 1937 року", None, None, None)]
+    )
+    assert index.search('"наказ № 149"', limit=5).total == 1

@@ -1055,3 +1055,38 @@ def test_year_filter_by_terms_and_by_numeric_bounds_agree(
         include_restricted=False,
     )
     assert {names[h.document_id] for h in found.hits} == expected
+
+
+# --- pages that need review ---------------------------------------------------------------------
+
+
+def test_signed_in_staff_see_the_pages_that_need_review(
+    own: WebArchive, users_file: tuple[Path, str, str]
+) -> None:
+    import json
+    import sqlite3
+
+    db = sqlite3.connect(own.path / "catalog.sqlite")
+    rows = db.execute(
+        "SELECT p.id, d.access FROM pages p JOIN documents d ON d.id = p.document_id"
+    ).fetchall()
+    open_page = next(pid for pid, access in rows if access != "restricted")
+    secret_page = next(pid for pid, access in rows if access == "restricted")
+    for pid, reason in (
+        (open_page, "text-missed: 38% of the ink unread"),
+        (secret_page, "low-confidence: 64"),
+    ):
+        db.execute("UPDATE pages SET review = ? WHERE id = ?", (json.dumps([reason]), pid))
+    db.commit()
+    db.close()
+    with TestClient(create_app(own.path)) as anonymous_lan:  # no --auth: no staff
+        assert anonymous_lan.get("/review").status_code == 404
+    with TestClient(create_app(own.path, users=UsersFile.load(users_file[0]))) as c:
+        assert c.get("/review").status_code == 401
+        petro = main(c.get("/review", headers=basic(PETRO, PETRO_PW)).text)
+        assert "text-missed: 38% of the ink unread" in petro
+        assert "low-confidence: 64" not in petro  # a restricted document's page: not for him
+        olena = c.get("/review", headers=basic(OLENA, OLENA_PW))
+        assert olena.status_code == 200 and "low-confidence: 64" in olena.text
+        assert 'href="/review"' in c.get("/", headers=basic(OLENA, OLENA_PW)).text
+        assert 'href="/review"' not in c.get("/").text

@@ -62,6 +62,7 @@ __all__ = [
     "TOKEN_PATTERN",
     "FoldFilter",
     "LemmaFilter",
+    "NumeroFilter",
     "UkrainianTokenizer",
     "analyzer",
     "index_analyzer",
@@ -174,6 +175,42 @@ class UkrainianTokenizer(RegexTokenizer):  # type: ignore[misc]
         return tokens
 
 
+# What Tesseract's `ukr` model reads for `№`, which it cannot write (pipeline/page/numero.py
+# puts most back; what it could not is still searchable): a token of one to three look-alike
+# letters standing right before a number or a fund code.
+_NUMERO_LOOKALIKE = re.compile(r"[МЖЮЙХНNКмжю][МмЖжЮюЙйХхНNКкИиОоOoеeСc]{0,2}")
+_NUMBERED = re.compile(r"\d|[РПрпPR]-\d")
+
+
+class NumeroFilter(Filter):  # type: ignore[misc]
+    """Drop a look-alike of `№` before a number, as `№` itself is dropped (it is no word):
+    "наказ М 149" is indexed as "наказ № 149" is, so the phrase "наказ № 149" finds both.
+    The words after it move up one position, as if it had never been read."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        held: Token | None = None  # a look-alike, kept until the next token tells
+        dropped = 0
+        for t in tokens:
+            if held is not None:
+                if _NUMBERED.match(t.text):
+                    dropped += 1
+                else:
+                    yield _moved_up(held, dropped)
+                held = None
+            if getattr(t, "lemmatize", True) and _NUMERO_LOOKALIKE.fullmatch(t.text):
+                held = t.copy()  # Whoosh reuses one Token object for every token
+                continue
+            yield _moved_up(t, dropped)
+        if held is not None:
+            yield _moved_up(held, dropped)
+
+
+def _moved_up(t: Token, by: int) -> Token:
+    if by and getattr(t, "positions", False):
+        t.pos -= by
+    return t
+
+
 class FoldFilter(Filter):  # type: ignore[misc]
     """Replace each token's text with fold_token(text)."""
 
@@ -220,7 +257,9 @@ class LemmaFilter(Filter):  # type: ignore[misc]
 
 
 def _build(mode: str | None) -> Analyzer:
-    composite: Analyzer = UkrainianTokenizer() | FoldFilter(keep_ge=True) | LemmaFilter(mode)
+    composite: Analyzer = (
+        UkrainianTokenizer() | NumeroFilter() | FoldFilter(keep_ge=True) | LemmaFilter(mode)
+    )
     return composite
 
 

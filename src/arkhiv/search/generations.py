@@ -23,7 +23,7 @@ INDEX_DIR = "index"
 # an existing index answer differently from a new one: an index of a lower version is then
 # rebuilt from the catalog by the next ingest (the search page asks for `arkhiv reindex`), and
 # an index of a higher version is refused by older arkhivs instead of being rebuilt downwards.
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: a look-alike of № before a number is not indexed (issue 14)
 VERSION_FILE = "arkhiv-index.json"  # in the generation folder; Whoosh leaves other files alone
 
 _PREVIOUS = ".index-previous"

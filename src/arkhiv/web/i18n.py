@@ -70,6 +70,19 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "login": {"uk": "Увійти", "en": "Sign in"},
     "signed_in_as": {"uk": "Ви увійшли як {name}", "en": "Signed in as {name}"},
+    "review_link": {"uk": "На перевірку", "en": "To review"},
+    "review_title": {
+        "uk": "Сторінки, текст яких треба перевірити",
+        "en": "Pages whose text needs checking",
+    },
+    "review_intro": {
+        "uk": "Розпізнавання могло пропустити частину тексту цих сторінок. Перевірте скан; "
+        "коли перевірено: arkhiv review --resolve.",
+        "en": "The OCR may have missed part of the text of these pages. Check the scan; "
+        "when checked: arkhiv review --resolve.",
+    },
+    "review_none": {"uk": "Усі сторінки розпізнано повністю.", "en": "No page needs review."},
+    "confidence": {"uk": "впевненість", "en": "confidence"},
     "language_switch": {"uk": "English", "en": "Українська"},
     "restricted_note": {
         "uk": "Документи з обмеженим доступом показано лише користувачам з дозволом.",

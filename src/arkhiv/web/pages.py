@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from arkhiv.errors import ArkhivError, QueryError
 from arkhiv.models import Hit
 from arkhiv.reader import SearchResult
+from arkhiv.review import flagged
 from arkhiv.search import SearchFilters
 from arkhiv.web.context import MAX_PAGE, MAX_QUERY, PER_PAGE, REALM, Web, Who, lang_of
 from arkhiv.web.i18n import translator
@@ -169,6 +170,19 @@ def page_image(web: Web, who: Who, doc_id: int, number: int, size: str) -> Respo
     return FileResponse(
         path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
     )
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_page(request: Request, web: Web, who: Who) -> Response:
+    """The pages flagged for review, for signed-in staff (restricted documents only for those
+    who may see them)."""
+    if web.auth is None:
+        raise HTTPException(404, "sign-in is not enabled (arkhiv serve --auth FILE)")
+    if not who.name:
+        raise HTTPException(401, "sign in", {"WWW-Authenticate": REALM})
+    with web.reader.catalog() as catalog:
+        items = flagged(catalog, web.style, include_restricted=who.restricted)
+    return web.render(request, "review.html", who, items=items)
 
 
 @router.get("/login")

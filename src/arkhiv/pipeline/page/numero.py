@@ -9,19 +9,27 @@ from __future__ import annotations
 import re
 
 # A token of its own, 1-3 look-alike characters (М Ж Ю Й Х Н N К first), maybe with quote or
-# colon marks, directly before a number, a fund code (Р-4102) or a table's "№ з/п" header.
+# colon marks, or one or two letters closed by a quote mark (ї", Ії"), directly before a
+# number, a fund code (Р-4102) or a register's "№ Прізвище" / "№ з/п" column header.
 _LOOKS = "МмЖжЮюЙйХхНNКкИиОоOoеeСc"
-_LOOKALIKE = r"(?:[МЖЮЙХНNКмжю][" + _LOOKS + r"]{0,2}[\"”»:;°'.]{0,2}|[\"”»]{1,2})"
+_LOOKALIKE = (
+    r"(?:[МЖЮЙХНNКмжю][" + _LOOKS + r"]{0,2}[\"”»:;°'.]{0,2}|[ІЇії]{1,2}[\"”»]|[\"”»]{1,2})"
+)
 _NUMBER = r"\d[\d./-]*(?![^\W\d_])"  # a number not glued to letters
-_BEFORE = r"(?=\s*\|?\s*(?:" + _NUMBER + r"|[РПрпPR]\s?[-–]\s?\d|спр\.|з/п))"
+_BEFORE = r"(?=\s*\|?\s*(?:" + _NUMBER + r"|[РПрпPR]\s?[-–]\s?\d|спр\.|з/п|Прізвище|П\.\s?І\.))"
 _TOKEN = re.compile(r"(?<![\w№.,-])" + _LOOKALIKE + _BEFORE)
-# Words a number follows with `№` between them in archival documents.
+# Words a number follows with `№` between them in archival documents: after these, a short
+# junk token before a number is the sign misread, and a missing sign is put in ...
 _NUMBERED = (
     r"(?:[Фф]онд|ФОНД|[Нн]аказ|НАКАЗ|[Пп]риказ|ПРИКАЗ|[Пп]ротокол|ПРОТОКОЛ|[Рр]апорт|"
     r"[Шш]кола|[Лл]ікарня|[Вв]их\.|[Вв]х\.)"
 )
+# ... and after these only a junk token is taken for it (a number may follow them without one).
+_NUMBERED_OFTEN = r"(?:[Зз]аписка|[Аа]кт|[Пп]еревірки)"
+_WORDS = r"(?!(?:від|від\.|за|на|до|по|та|із|з|у|в|і|й|о|об|р\.)\s)"  # real words, not junk
 _JUNK = re.compile(
-    r"(?<![\w-])(" + _NUMBERED + r"\s+)[^\s\d№]{1,3}(?=\s+(?:" + _NUMBER + r"|[РП]-\d))"
+    r"(?<![\w-])((?:" + _NUMBERED + "|" + _NUMBERED_OFTEN + r")\s+)" + _WORDS + r"[^\s\d№]{1,3}"
+    r"(?=\s+(?:" + _NUMBER + r"|[РП]-\d))"
 )
 _MISSING = re.compile(r"(?<![\w-])(" + _NUMBERED + r")(\s+)(?=(?:" + _NUMBER + r"|[РП]-\d))")
 
