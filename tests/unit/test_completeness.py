@@ -90,6 +90,14 @@ def test_missing_lines_are_measured_as_unread_ink(missing: list[int]) -> None:
     assert a.unread == pytest.approx(truth, abs=0.06)
 
 
+@pytest.mark.parametrize("missing", [[], [2], [0, 5, 7]])
+def test_text_rows_found_against_rows_read(missing: list[int]) -> None:
+    gray, words = _page()
+    keep = [i for i in range(len(LINES)) if i not in missing]
+    a = _assess(gray, _reading(words, keep))
+    assert (a.rows, a.rows_read) == (len(LINES), len(LINES) - len(missing))
+
+
 def test_nothing_read_on_an_inked_page_is_flagged() -> None:
     gray, words = _page()
     a = _assess(gray, _reading(words, []))

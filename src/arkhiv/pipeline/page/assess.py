@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from arkhiv.pipeline.page.geometry import Transform
 from arkhiv.pipeline.page.ink import Letters
@@ -29,6 +30,8 @@ class Assessment:
     letters: int  # letter marks on the page
     confidence: float  # mean word confidence, 0 without words
     words: int
+    rows: int = 0  # text rows the page's ink forms (on the upright, straightened page)
+    rows_read: int = 0  # of those, rows with at least one letter inside a word read
 
     def as_dict(self) -> dict[str, float | int | bool]:
         return {
@@ -40,13 +43,20 @@ class Assessment:
             "letters": self.letters,
             "confidence": round(self.confidence, 1),
             "words": self.words,
+            "rows": self.rows,
+            "rows_read": self.rows_read,
         }
 
 
 def assess(marks: Letters, reading: Reading, upright: Transform) -> Assessment:
     """Measure `reading` against the page's letter marks (found on the original scan);
     `upright` turns and straightens the original, for the layout measures."""
-    unread, unread_ink = _unread(marks, reading)
+    inside = _inside_words(marks, reading)
+    area = marks.area
+    unread = float(1 - inside.mean()) if len(marks) else 0.0
+    unread_ink = float(area[~inside].sum() / area.sum()) if len(marks) else 0.0
+    rows = _rows(marks, upright)
+    found = int(rows.max() + 1) if rows.size and rows.max() >= 0 else 0
     lines = _upright_lines(reading, upright)
     return Assessment(
         unread,
@@ -57,15 +67,33 @@ def assess(marks: Letters, reading: Reading, upright: Transform) -> Assessment:
         len(marks),
         reading.confidence or 0.0,
         reading.word_count,
+        found,
+        len(set(rows[(rows >= 0) & inside].tolist())),
     )
 
 
-def _unread(marks: Letters, reading: Reading) -> tuple[float, float]:
-    """Share of letter marks (by count, by ink) whose centre falls in no word box, grown by
-    WORD_MARGIN letter heights; boxes drawn at a quarter of the resolution and looked up."""
+def _rows(marks: Letters, upright: Transform) -> npt.NDArray[np.int64]:
+    """The text row of each letter mark (-1: none): marks put on the upright, straightened
+    page and cut into rows where their centres leave a gap; rows of fewer than 3 marks (specks)
+    do not count."""
+    _, cy = upright.forward(marks.cx, marks.cy)
+    rows = np.full(cy.size, -1, dtype=np.int64)
+    if cy.size == 0:
+        return rows
+    order = np.argsort(cy)
+    gaps = np.diff(cy[order]) > 0.6 * marks.letter_h
+    rows[order] = np.concatenate([[0], np.cumsum(gaps)])
+    ids, counts = np.unique(rows, return_counts=True)
+    kept = {old: new for new, old in enumerate(ids[counts >= 3])}
+    return np.array([kept.get(r, -1) for r in rows.tolist()], dtype=np.int64)
+
+
+def _inside_words(marks: Letters, reading: Reading) -> npt.NDArray[np.bool_]:
+    """Which letter marks have their centre in a word box, grown by WORD_MARGIN letter
+    heights; the boxes drawn at a quarter of the resolution and looked up."""
     n = len(marks)
     if n == 0:
-        return 0.0, 0.0
+        return np.zeros(0, bool)
     t = reading.transform
     vx, vy = t.forward(marks.cx, marks.cy)
     boxes = np.array([w.box for w in reading.words], float).reshape(-1, 4)
@@ -82,8 +110,7 @@ def _unread(marks: Letters, reading: Reading) -> tuple[float, float]:
         ix = np.clip((vx / f).astype(int), 0, width - 1)
         iy = np.clip((vy / f).astype(int), 0, height - 1)
         inside = (vx >= 0) & (vy >= 0) & (covered[iy, ix] > 0)
-    area = marks.area
-    return float(1 - inside.mean()), float(area[~inside].sum() / area.sum())
+    return inside
 
 
 def _upright_lines(reading: Reading, upright: Transform) -> list[Line]:
