@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from arkhiv.cli import app
@@ -163,3 +164,17 @@ def test_unexpected_error_is_a_message_not_a_traceback(
     assert result.exit_code == 4
     assert "arkhiv: internal error: RuntimeError: disk on fire" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_archive_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    """Issue 15, item 15: an internal FileExistsError (exit 4), while --check said all valid."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    Image.new("L", (100, 100), 255).save(scans / "1.png", dpi=(300, 300))
+    taken = tmp_path / "notes.txt"
+    taken.write_text("не архів", encoding="utf-8")
+    for extra in ([], ["--check"]):
+        result = CliRunner().invoke(app, ["ingest", str(scans), "--archive", str(taken), *extra])
+        assert result.exit_code == 2, result.output
+        assert f"arkhiv: error: {taken}: not a folder" in result.output
+    assert taken.read_text(encoding="utf-8") == "не архів"

@@ -98,3 +98,18 @@ def test_temporary_names() -> None:
     assert is_temporary_name("~$doc.png")
     assert is_temporary_name(".DS_Store")
     assert not is_temporary_name("справа_56.tif")
+
+
+def test_an_archive_among_the_scans_is_left_out_with_a_note(tmp_path: Path) -> None:
+    """Issue 15, 2: `arkhiv ingest scans --archive scans/archive` ingested its own document
+    PDFs (and failed on catalog.sqlite) on every later run."""
+    _png(tmp_path / "справа 1" / "1.png")
+    archive = tmp_path / "archive"
+    (archive / "documents" / "000001-справа 1").mkdir(parents=True)
+    (archive / "catalog.sqlite").write_bytes(b"SQLite format 3\x00")
+    (archive / "documents" / "000001-справа 1" / "document.pdf").write_bytes(b"%PDF-1.7")
+    notes: list[str] = []
+    docs, skipped = discover(tmp_path, notes)
+    assert [d.name for d in docs] == ["справа 1"] and skipped == []
+    assert notes == [f"{archive}: an arkhiv archive, left out (its files are not scans)"]
+    assert discover(archive, notes) == ([], [])  # the archive given as the scans

@@ -142,3 +142,44 @@ def test_name_collision_in_failed_never_overwrites(
     assert earlier.read_bytes() == b"an earlier failure"
     assert (tmp_path / "inbox" / "failed" / "скан (2).png").is_file()
     assert (tmp_path / "inbox" / "failed" / "скан (2).png.error.txt").is_file()
+
+
+@pytest.mark.parametrize("where", ["same", "inside", "contains"])
+def test_an_archive_and_an_inbox_that_contain_one_another_are_refused(
+    tmp_path: Path, where: str
+) -> None:
+    """Issue 15, 1: an archive inside the watched inbox was taken apart as a drop."""
+    from arkhiv.errors import UsageError
+
+    inbox = tmp_path / "inbox"
+    archive = {"same": inbox, "inside": inbox / "archive", "contains": tmp_path}[where]
+    inbox.mkdir()
+    settings = load_settings(env={}, overrides={"": {"archive": archive}})
+    w = InboxWatcher(
+        inbox, settings, Pipeline(), on_event=lambda k, i: None, stop=threading.Event()
+    )
+    with pytest.raises(UsageError, match="the watcher would take the archive's own files"):
+        w.run(once=True)
+    assert not (inbox / "processed").exists()
+
+
+def test_an_archive_dropped_into_the_inbox_is_never_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = tmp_path / "inbox"
+    dropped = inbox / "старий архів"
+    dropped.mkdir(parents=True)
+    (dropped / "catalog.sqlite").write_bytes(b"SQLite format 3\x00")
+    old = time.time() - 3600
+    os.utime(dropped / "catalog.sqlite", (old, old))
+    calls: list[list[Path]] = []
+    monkeypatch.setattr(inbox_mod.engine, "ingest", _fake_ingest(False, calls))
+    events: list[tuple[str, dict[str, object]]] = []
+    settings = load_settings(env={}, overrides={"": {"archive": tmp_path / "archive"}})
+    w = InboxWatcher(
+        inbox, settings, Pipeline(), on_event=lambda k, i: events.append((k, i)),
+        stop=threading.Event(), clock=Clock(),
+    )  # fmt: skip
+    w.run(once=True)
+    assert calls == [] and (dropped / "catalog.sqlite").is_file()
+    assert ("skipped", {"file": str(dropped), "reason": "an arkhiv archive"}) in events

@@ -7,6 +7,7 @@ is recorded, the pages' copies leave the page cache (they would double the archi
 
 from __future__ import annotations
 
+import errno
 import uuid
 from datetime import UTC, datetime
 
@@ -70,9 +71,12 @@ def document_pdf(ctx: BatchContext, state: DocState) -> DocumentPdf | None:
         state.metadata_sha,
     )
     # The pages now live in the document PDF (committed above): drop their copies in the
-    # page cache. Text and result records stay.
+    # page cache, unless another document of the batch still needs one. Text and records stay.
     for p in ok_pages:
-        cache.drop_pdf(ctx.cache_dir, p.page_key)
+        ctx.key_users[p.page_key] -= 1
+        if ctx.key_users[p.page_key] <= 0:
+            del ctx.key_users[p.page_key]
+            cache.drop_pdf(ctx.cache_dir, p.page_key)
     return DocumentPdf(DOCUMENT_PDF, pdf_sha)
 
 
@@ -82,6 +86,10 @@ def _write(
     """Join the OK pages into the document PDF (atomically) with the document's XMP."""
     doc_pdf = ctx.archive / state.folder / DOCUMENT_PDF
     sources = [page_pdf_source(ctx.cache_dir, p, doc_pdf) for p in ok_pages]
+    if any(s is None for s in sources):  # never expected: the cache lost a page's PDF
+        raise FileNotFoundError(
+            errno.ENOENT, "a page's PDF is missing from the page cache; run the same command again"
+        )
     fields = xmp_fields(
         state.plan.metadata or DocumentMetadata(),
         name=state.source.name,

@@ -68,6 +68,7 @@ class PlannedBatch:
     skipped: list[SkippedInput]
     plans: dict[Path, DocumentPlan]
     problems: list[str]  # manifest rows that describe no document
+    notes: list[str]  # what discovery left out on purpose (arkhiv archives)
 
 
 def ingest(
@@ -78,9 +79,8 @@ def ingest(
     A bad manifest or layout stops the batch before anything is written (UsageError and
     friends); a document whose metadata is invalid is reported and not ingested at all.
     """
-    for src in sources:
-        if not src.exists():
-            raise UsageError(f"{src}: no such file or folder", hint="give the folder of scans")
+    _check_sources(sources)
+    _check_archive(settings.archive)
     doctor.require_ocr(pipeline.ocr.all_languages())
     start = time.monotonic()
     batch = plan_batch([s.absolute() for s in sources], settings, options.metadata)  # 1. discover
@@ -188,12 +188,29 @@ def plan_batch(
         request = replace(request, manifest=request.manifest.absolute())
     docs: list[DocumentSource] = []
     skipped: list[SkippedInput] = []
+    notes: list[str] = []
     for src in sources:
-        found, unusable = discover.discover(src)
+        found, unusable = discover.discover(src, notes)
         docs.extend(found)
         skipped.extend(unusable)
     plans, problems = resolve(docs, sources, request, settings.metadata.required)
-    return PlannedBatch(sources, request, docs, skipped, plans, problems)
+    return PlannedBatch(sources, request, docs, skipped, plans, problems, notes)
+
+
+def _check_sources(sources: Sequence[Path]) -> None:
+    for src in sources:
+        if not src.exists():
+            raise UsageError(f"{src}: no such file or folder", hint="give the folder of scans")
+
+
+def _check_archive(archive: Path) -> None:
+    """The archive is a folder, or nothing yet (it is made): never a file."""
+    if archive.exists() and not archive.is_dir():
+        raise UsageError(
+            f"{archive}: not a folder; the archive is a folder arkhiv keeps its catalog, "
+            "documents and index in",
+            hint="give --archive a folder (a new one is made) or an existing archive",
+        )
 
 
 def _open_batch(
@@ -231,6 +248,7 @@ def _admit(ctx: BatchContext, batch: PlannedBatch) -> list[DocumentSource]:
     files recorded in the catalog)."""
     report = ctx.report
     report.documents = len(batch.docs)
+    report.warnings.extend(batch.notes)
     for s in batch.skipped:
         report.inputs_failed += 1
         report.failures.append((str(s.path), s.reason))
@@ -300,9 +318,8 @@ def check(
 ) -> BatchCheck:
     """Stage 1 alone: discovery and metadata (layout, sidecars, manifest, --set, leaves),
     without OCR and without touching the archive."""
-    for src in sources:
-        if not src.exists():
-            raise UsageError(f"{src}: no such file or folder", hint="give the folder of scans")
+    _check_sources(sources)
+    _check_archive(settings.archive)
     batch = plan_batch([s.absolute() for s in sources], settings, metadata)
     found = [(str(s.path), s.reason) for s in batch.skipped]
     found += [(str(batch.request.manifest), p) for p in batch.problems]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,9 @@ class BatchContext:
     unfinished: set[int] = field(default_factory=set)  # planned, document PDF not made yet
     complete: list[DocState] = field(default_factory=list)  # every page recorded: finish it
     hashes: dict[Path, str] = field(default_factory=dict)  # sha256 of each source file
+    # Pages of documents not yet assembled, by page key: a page's PDF leaves the page cache
+    # only when no other document of the batch still needs it (the same scan in two folders).
+    key_users: Counter[str] = field(default_factory=Counter)
 
     @property
     def cache_dir(self) -> Path:

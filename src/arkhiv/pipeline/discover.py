@@ -79,23 +79,40 @@ def _pdf_error(path: Path) -> str:
         return f"not a readable PDF ({type(e).__name__}: {e}); re-export or re-scan it"
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, list[str]]]:
-    """Folders under root (root first) in natural order, with their file names.
+ARCHIVE_MARK = "catalog.sqlite"  # a folder holding one is an arkhiv archive
+
+
+def is_archive(folder: Path) -> bool:
+    """Whether the folder is an arkhiv archive (its own outputs are never scans to ingest)."""
+    return (folder / ARCHIVE_MARK).is_file()
+
+
+def _walk(root: Path, notes: list[str]) -> Iterator[tuple[Path, list[str]]]:
+    """Folders under root (root first) in natural order, with their file names; arkhiv
+    archives are left out (with a note).
 
     Symlinked folders are not followed (no loops); unreadable folders are reported by os.walk
     through the onerror callback of the caller.
     """
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        if is_archive(here):
+            notes.append(f"{here}: an arkhiv archive, left out (its files are not scans)")
+            dirnames[:] = []
+            continue
         dirnames[:] = sorted((d for d in dirnames if not is_temporary_name(d)), key=natural_key)
-        yield Path(dirpath), sorted(filenames, key=natural_key)
+        yield here, sorted(filenames, key=natural_key)
 
 
-def discover(root: Path) -> tuple[list[DocumentSource], list[SkippedInput]]:
+def discover(
+    root: Path, notes: list[str] | None = None
+) -> tuple[list[DocumentSource], list[SkippedInput]]:
     """Group the scans under `root` (a folder or one file) into documents, in natural order.
 
     A folder's single-page images form one document; each PDF and each multi-page TIFF is a
-    document of its own.
+    document of its own. Folders that are arkhiv archives are left out, with a line in `notes`.
     """
+    notes = [] if notes is None else notes
     docs: list[DocumentSource] = []
     skipped: list[SkippedInput] = []
     if root.is_file():
@@ -105,7 +122,7 @@ def discover(root: Path) -> tuple[list[DocumentSource], list[SkippedInput]]:
         docs.extend([doc] if doc else [])
         skipped.extend([skip] if skip else [])
         return docs, skipped
-    for folder, names in _walk(root):
+    for folder, names in _walk(root, notes):
         images: list[Path] = []
         for name in names:
             path = folder / name

@@ -76,6 +76,7 @@ def plan_pages(
         for page in doc.pages:
             planned = _plan_page(ctx, state, page, doc_pdf, force)
             if planned is not None:
+                ctx.key_users[planned.key] += 1
                 yield planned
         if state.remaining == 0:
             ctx.complete.append(state)

@@ -21,7 +21,7 @@ from arkhiv.errors import ArkhivError, MissingDependencyError, UsageError
 from arkhiv.fsutil import atomic_write_text, exclusive_lock, move_original, sha256_file, unique_path
 from arkhiv.pipeline import batch as engine
 from arkhiv.pipeline.batch import BatchOptions
-from arkhiv.pipeline.discover import IMAGE_SUFFIXES, PDF_SUFFIXES
+from arkhiv.pipeline.discover import IMAGE_SUFFIXES, PDF_SUFFIXES, is_archive
 from arkhiv.watch.stability import Clock, Drop, StabilityTracker, is_ready, scan_inbox
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,19 @@ class WatchSummary:
     duplicates: int = 0
     retries: int = 0
     failed_files: list[str] = field(default_factory=list)
+
+
+def _check_apart(inbox: Path, archive: Path) -> None:
+    """The archive and the inbox must not contain one another: the watcher takes what is in
+    the inbox, and would take the archive apart."""
+    a, i = archive.resolve(), inbox.resolve()
+    if a == i or a.is_relative_to(i) or i.is_relative_to(a):
+        where = "is" if a == i else "is inside" if a.is_relative_to(i) else "contains"
+        raise UsageError(
+            f"the archive {archive} {where} the inbox {inbox}: the watcher would take the "
+            "archive's own files as scans",
+            hint="keep them apart, e.g. /srv/scans/inbox and /srv/arkhiv",
+        )
 
 
 def _scans(drop: Drop) -> list[Path]:
@@ -104,6 +117,7 @@ class InboxWatcher:
         self.retry_at: dict[int, float] = {}
         self.summary = WatchSummary()
         self.catalog: Catalog | None = None
+        self.archives_seen: set[Path] = set()  # archives found in the inbox, left alone
 
     # the loop
     def run(self, *, once: bool, poll: bool = False) -> WatchSummary:
@@ -112,6 +126,7 @@ class InboxWatcher:
                 f"{self.inbox}: the inbox folder does not exist", hint="create it or fix the path"
             )
         archive = self.settings.archive
+        _check_apart(self.inbox, archive)
         with (
             exclusive_lock(self.inbox / ".arkhiv-watch.lock", "watching this inbox"),
             exclusive_lock(archive / ".watch.lock", "watching into this archive"),
@@ -157,6 +172,11 @@ class InboxWatcher:
         for drop in drops:
             if self.stop.is_set():
                 return
+            if drop.path.is_dir() and is_archive(drop.path):  # never taken apart
+                if drop.path not in self.archives_seen:
+                    self.archives_seen.add(drop.path)
+                    self._event("skipped", file=str(drop.path), reason="an arkhiv archive")
+                continue
             if is_ready(drop, self.tracker, self.marker) and self._readable(drop):
                 queued = self._take(drop, taken_now)
                 if queued is not None:

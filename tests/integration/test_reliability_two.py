@@ -1,0 +1,44 @@
+"""Reliability, round two (issue 15): what hostile trials found, each reproduced (the real
+Tesseract, OCRmyPDF and SQLite) and held."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from arkhiv import api
+from arkhiv.cli import app
+from tests.conftest import SPRAVA, needs_tesseract
+
+pytestmark = needs_tesseract()
+
+
+def test_the_same_image_in_two_folders_gives_both_documents_their_page(tmp_path: Path) -> None:
+    """Item 9: the page's PDF left the page cache with the first document, and the second
+    crashed the batch ("a document needs at least one page", exit 4)."""
+    scans = tmp_path / "d"
+    for folder in ("A", "B"):
+        (scans / folder).mkdir(parents=True)
+        shutil.copy(SPRAVA / "1.png", scans / folder / "1.png")
+    result = CliRunner().invoke(app, ["ingest", str(scans), "--archive", str(tmp_path / "a"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "2 document(s): 2 page(s) OCRed" in result.output
+    views = [api.find_documents(tmp_path / "a", name)[0] for name in ("A", "B")]
+    assert all(v.status == "ok" and v.pages[0].pdf_page == 1 for v in views)
+    assert not list((tmp_path / "a" / "cache").rglob("*.pdf"))  # no copy left behind
+    assert api.search(tmp_path / "a", "Ужгород").total == 2
+
+
+def test_an_archive_among_the_scans_is_not_ingested_into_itself(tmp_path: Path) -> None:
+    """Item 2: `arkhiv ingest scans --archive scans/archive` took its own PDFs as scans."""
+    scans = tmp_path / "scans"
+    shutil.copytree(SPRAVA, scans / "справа")
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(app, ["ingest", str(scans), "--archive", str(scans / "archive")])
+        assert result.exit_code == 0, result.output
+    assert f"note: {scans / 'archive'}: an arkhiv archive, left out" in result.output
+    assert "1 document(s)" in result.output
+    assert api.search(scans / "archive", "Ужгород").total == 3  # not doubled
