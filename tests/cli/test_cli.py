@@ -178,3 +178,11 @@ def test_an_archive_that_is_a_file_is_refused(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
         assert f"arkhiv: error: {taken}: not a folder" in result.output
     assert taken.read_text(encoding="utf-8") == "не архів"
+
+
+def test_a_pipe_as_the_scans_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "scans"
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(app, ["ingest", str(fifo), "--archive", str(tmp_path / "a")])
+    assert result.exit_code == 2, result.output
+    assert f"arkhiv: error: {fifo}: not a file or folder of scans" in result.output

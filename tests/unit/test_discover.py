@@ -113,3 +113,15 @@ def test_an_archive_among_the_scans_is_left_out_with_a_note(tmp_path: Path) -> N
     assert [d.name for d in docs] == ["справа 1"] and skipped == []
     assert notes == [f"{archive}: an arkhiv archive, left out (its files are not scans)"]
     assert discover(archive, notes) == ([], [])  # the archive given as the scans
+
+
+def test_a_pipe_among_the_scans_is_never_opened_and_is_named(tmp_path: Path) -> None:
+    """Issue 15, item 11: reading a FIFO blocks for ever."""
+    _png(tmp_path / "справа" / "1.png")
+    os.mkfifo(tmp_path / "справа" / "2.png")
+    notes: list[str] = []
+    docs, skipped = discover(tmp_path, notes)
+    assert [len(d.pages) for d in docs] == [1] and skipped == []
+    assert notes == [
+        f"{tmp_path / 'справа' / '2.png'}: not a regular file (a pipe, socket or device), left out"
+    ]

@@ -183,3 +183,23 @@ def test_an_archive_dropped_into_the_inbox_is_never_taken(
     w.run(once=True)
     assert calls == [] and (dropped / "catalog.sqlite").is_file()
     assert ("skipped", {"file": str(dropped), "reason": "an arkhiv archive"}) in events
+
+
+def test_a_pipe_in_a_drop_does_not_hang_the_watcher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15, item 11: `watch --once` hung for ever (SIGTERM did not stop it) on a FIFO."""
+    drop = tmp_path / "inbox" / "справа"
+    drop.mkdir(parents=True)
+    (drop / "1.png").write_bytes(b"\x89PNG not decodable")
+    os.mkfifo(drop / "2.png")
+    old = time.time() - 3600
+    os.utime(drop / "1.png", (old, old))
+    calls: list[list[Path]] = []
+    monkeypatch.setattr(inbox_mod.engine, "ingest", _fake_ingest(False, calls))
+    w = _watcher(tmp_path, Clock())
+    done = threading.Thread(target=w.run, kwargs={"once": True}, daemon=True)
+    done.start()
+    done.join(timeout=20)
+    assert not done.is_alive()
+    assert len(calls) == 1  # the drop was taken; the pipe went along, never opened

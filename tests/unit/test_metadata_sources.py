@@ -290,3 +290,48 @@ def test_samples_metadata_resolves(tmp_path: Path) -> None:
         "ДАКО, ф. Р-200, оп. 1, спр. 7",
     ]
     assert all(p.ok for p in plans.values())
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    """Issue 15, item 12: 334 bytes of nested aliases took 33 s and 3.2 GB, then MemoryError."""
+    import time
+
+    levels = ["a: &a [" + ", ".join(['"lol"'] * 9) + "]"]
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    root = tmp_path / "b"
+    doc = _folder_doc(root / "s", ["1.png"])
+    (doc.path / "arkhiv.yaml").write_text("\n".join(levels) + "\n", "utf-8")
+    start = time.monotonic()
+    plan = _resolve([doc], root)[0][doc.path]
+    assert time.monotonic() - start < 2.0
+    assert not plan.ok
+    assert "line 2: not valid YAML: aliases (*name) are not accepted in a sidecar" in plan.errors[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('path,title\ndoc1,"unterminated quote\ndoc2,ok\n', "row 3: not valid CSV (unexpected"),
+        ("path,title\ndoc1," + "я" * 140_000 + "\n", "row 2: not valid CSV (field larger"),
+    ],
+)
+def test_a_manifest_that_is_not_valid_csv_is_refused_with_the_row(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    """Issue 15, item 13: an unterminated quote merged two rows silently (exit 0); a field over
+    131,072 characters was an internal error."""
+    manifest = tmp_path / "опис.csv"
+    manifest.write_text(text, encoding="utf-8")
+    with pytest.raises(MetadataError) as info:
+        read_manifest(manifest)
+    assert info.value.message.startswith(f"{manifest}: {message}")
+
+
+def test_a_manifest_that_is_a_pipe_is_refused_not_read(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "опис.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match="the manifest is not a regular file"):
+        read_manifest(fifo)

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+import stat
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -210,7 +211,7 @@ class SidecarReader:
         try:
             # BaseLoader keeps every scalar a string: YAML 1.1 would read `opys: 012` as the
             # octal number 10 and `date: 1937-05-12` as a date object.
-            data = json.loads(text) if path.suffix == ".json" else yaml.load(text, yaml.BaseLoader)
+            data = json.loads(text) if path.suffix == ".json" else yaml.load(text, _SidecarLoader)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: line {e.lineno}: not valid JSON: {e.msg}") from None
         except yaml.YAMLError as e:
@@ -225,6 +226,19 @@ class SidecarReader:
         if path.suffix == ".json":  # JSON numbers are fine as values; keep them as text
             data = {k: v if isinstance(v, list | dict | str) else str(v) for k, v in data.items()}
         return build_layer(data, str(path))
+
+
+class _SidecarLoader(yaml.BaseLoader):
+    """BaseLoader without aliases: an `*alias` can make a few hundred bytes expand into
+    gigabytes (a "billion laughs"), and a sidecar has no use for them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted in a sidecar", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _sidecar_folders(doc: DocumentSource, root: Path) -> list[Path]:
@@ -249,6 +263,8 @@ def read_manifest(path: Path) -> list[tuple[int, str, Layer | str]]:
     MetadataError, exit 2); a bad cell fails that row's document only. UTF-8 (a BOM from Excel
     is fine); the delimiter is `,`, `;` (Excel in Ukrainian locale) or a tab.
     """
+    if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+        raise UsageError(f"{path}: the manifest is not a regular file (a pipe or device)")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -259,7 +275,14 @@ def read_manifest(path: Path) -> list[tuple[int, str, Layer | str]]:
         ) from None
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = max(",;\t", key=first.count)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as e:  # an unterminated quote, a field over csv's limit (131,072 chars)
+        raise MetadataError(
+            f"{path}: row {reader.line_num}: not valid CSV ({e})",
+            hint='check that row\'s quotes (a quote inside a cell is written twice: "")',
+        ) from None
     if not rows or not any(c.strip() for c in rows[0]):
         raise MetadataError(f"{path}: the manifest is empty; its first row must name the fields")
     header = [c.strip() for c in rows[0]]

@@ -201,6 +201,11 @@ def _check_sources(sources: Sequence[Path]) -> None:
     for src in sources:
         if not src.exists():
             raise UsageError(f"{src}: no such file or folder", hint="give the folder of scans")
+        if not (src.is_dir() or discover.is_regular_file(src)):
+            raise UsageError(
+                f"{src}: not a file or folder of scans (a pipe, socket or device)",
+                hint="give the folder of scans",
+            )
 
 
 def _check_archive(archive: Path) -> None:

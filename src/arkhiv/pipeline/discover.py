@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,6 +83,14 @@ def _pdf_error(path: Path) -> str:
 ARCHIVE_MARK = "catalog.sqlite"  # a folder holding one is an arkhiv archive
 
 
+def is_regular_file(path: Path) -> bool:
+    """A regular file (a symlink to one too): not a folder, pipe, socket or device."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def is_archive(folder: Path) -> bool:
     """Whether the folder is an arkhiv archive (its own outputs are never scans to ingest)."""
     return (folder / ARCHIVE_MARK).is_file()
@@ -127,7 +136,11 @@ def discover(
         for name in names:
             path = folder / name
             suffix = path.suffix.lower()
-            if is_temporary_name(name) or suffix in QUIET_SUFFIXES or not path.is_file():
+            if is_temporary_name(name) or suffix in QUIET_SUFFIXES or not path.exists():
+                continue
+            if not is_regular_file(path):  # reading a pipe or a device may block for ever
+                if not path.is_dir():
+                    notes.append(f"{path}: not a regular file (a pipe, socket or device), left out")
                 continue
             if _is_empty(path):
                 skipped.append(SkippedInput(path, EMPTY_REASON))
