@@ -1090,3 +1090,38 @@ def test_signed_in_staff_see_the_pages_that_need_review(
         assert olena.status_code == 200 and "low-confidence: 64" in olena.text
         assert 'href="/review"' in c.get("/", headers=basic(OLENA, OLENA_PW)).text
         assert 'href="/review"' not in c.get("/").text
+
+
+BIG = str(2**63)  # past SQLite's integers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"/document/{BIG}", f"/api/documents/{BIG}", f"/document/{BIG}/pdf",
+     f"/document/{BIG}/page/1/thumb.jpg", f"/api/documents/{BIG}/pages/1"],
+)  # fmt: skip
+def test_a_document_number_past_sqlites_range_is_not_found(client: TestClient, path: str) -> None:
+    """Issue 15, item 17: OverflowError, answered 500."""
+    r = client.get(path)
+    assert r.status_code == 404
+    if path.startswith("/api/"):
+        assert r.json() == {"detail": "no such document"}
+
+
+def test_an_archive_whose_catalog_is_gone_answers_404_not_500(own: WebArchive) -> None:
+    app = create_app(own.path)
+    (own.path / "catalog.sqlite").unlink()
+    with TestClient(app) as c:
+        r = c.get("/api/documents/1")
+        assert r.status_code == 404 and "no arkhiv archive here" in r.json()["detail"]
+        assert c.get("/document/1").status_code == 404
+
+
+def test_where_metadata_came_from_is_only_for_signed_in_users(
+    auth_client: TestClient, web: WebArchive
+) -> None:
+    """Issue 15, item 17: /api/documents/N gave anonymous users absolute server paths."""
+    anonymous = auth_client.get("/api/documents/1").json()
+    assert "origin" not in anonymous["metadata"] and anonymous["metadata"]
+    signed_in = auth_client.get("/api/documents/1", headers=basic(PETRO, PETRO_PW)).json()
+    assert "origin" in signed_in["metadata"]

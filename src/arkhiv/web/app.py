@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arkhiv import __version__
-from arkhiv.errors import QueryError
+from arkhiv.errors import ArchiveNotFoundError, ArkhivError, QueryError
 from arkhiv.metadata.ref import CitationStyle
 from arkhiv.web import json_api, pages
 from arkhiv.web.auth import ANONYMOUS, UsersFile
@@ -47,6 +47,7 @@ def create_app(
         docs_url=None,  # Swagger UI loads scripts from a CDN; the LAN may have no internet
         redoc_url=None,
         exception_handlers={
+            ArkhivError: arkhiv_error,
             QueryError: query_error,
             RequestValidationError: bad_request,
             StarletteHTTPException: http_error,
@@ -70,6 +71,13 @@ async def security_headers(request: Request, call_next: Any) -> Response:
 
 
 # errors: a friendly page for people, JSON for the API
+
+
+async def arkhiv_error(request: Request, exc: ArkhivError) -> Response:
+    """The archive itself gone (its catalog deleted) or unusable (a damaged index): 404 or 503
+    with arkhiv's message, never a 500 with a traceback."""
+    status = 404 if isinstance(exc, ArchiveNotFoundError) else 503
+    return await http_error(request, StarletteHTTPException(status, exc.message))
 
 
 async def query_error(request: Request, exc: QueryError) -> Response:

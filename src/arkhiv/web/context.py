@@ -62,6 +62,9 @@ class AuthCache:
         return found
 
 
+SQLITE_MAX_INT = 2**63 - 1
+
+
 def lang_of(request: Request) -> str:
     """The page's language: ?lang=, else the cookie a previous choice set, else Ukrainian."""
     lang = request.query_params.get("lang") or request.cookies.get("lang") or "uk"
@@ -119,6 +122,8 @@ class WebContext:
         return response
 
     def document_or_404(self, doc_id: int, who: Principal) -> DocumentView:
+        if not 1 <= doc_id <= SQLITE_MAX_INT:  # SQLite cannot even be asked (OverflowError)
+            raise HTTPException(404, "no such document")
         doc = self.reader.document(doc_id, include_restricted=who.restricted)
         if doc is None:  # restricted looks like missing: its existence is not revealed
             raise HTTPException(404, "no such document")

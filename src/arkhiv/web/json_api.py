@@ -44,7 +44,8 @@ def api_search(
 @router.get("/documents/{doc_id}", response_model=schemas.DocumentResponse)
 def api_document(web: Web, who: Who, doc_id: int) -> Any:
     """A document's metadata and its pages."""
-    return schemas.document_response(web.document_or_404(doc_id, who), web.style)
+    doc = web.document_or_404(doc_id, who)
+    return schemas.document_response(doc, web.style, signed_in=bool(who.name))
 
 
 @router.get("/documents/{doc_id}/pages/{number}", response_model=schemas.PageResponse)

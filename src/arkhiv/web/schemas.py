@@ -115,13 +115,20 @@ def _page_model(doc: DocumentView, page: PageRow, style: CitationStyle) -> dict[
     }
 
 
-def document_response(doc: DocumentView, style: CitationStyle) -> DocumentResponse:
+def document_response(
+    doc: DocumentView, style: CitationStyle, *, signed_in: bool = False
+) -> DocumentResponse:
+    """The document as the API gives it. Where each value came from (`origin`: sidecar and
+    manifest paths on the server) only to signed-in users."""
+    metadata = (
+        doc.metadata if signed_in else {k: v for k, v in doc.metadata.items() if k != "origin"}
+    )
     return DocumentResponse(
         id=doc.id,
         name=doc.name,
         citation=doc.citation,
         access=doc.access,
-        metadata=doc.metadata,
+        metadata=metadata,
         pdf_url=f"/document/{doc.id}/pdf" if doc.pdf_path else None,
         pages=[PageModel(**_page_model(doc, p, style)) for p in doc.pages],
     )
