@@ -231,3 +231,54 @@ def test_numero_is_put_back(read: str, meant: str) -> None:
 )
 def test_numero_is_not_invented(text: str) -> None:
     assert put_back(text) == (text, 0)
+
+
+def _fake_page_reading(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Path, object]:
+    """The first reading faked as a poor one (confidence 60: a second reading is wanted) and
+    every further reading failing, as Tesseract does when the disk fills up."""
+    from arkhiv.config import OcrSettings
+    from arkhiv.errors import ToolError
+    from arkhiv.pipeline.page import recover
+
+    gray, words = _page()
+    image = tmp_path / "page.png"
+    Image.fromarray(gray).save(image, dpi=(DPI, DPI))
+    poor = [Word(w.text, w.box, 60.0, w.line) for w in words[0]]
+    first = Reading("original", 1, Transform((1650, 2300)), tuple(poor),
+                    (Line(poor[0].box, 0, 0.0, 0),), "x", None, 0.1)  # fmt: skip
+
+    def read_file(*args: object, **kwargs: object) -> Reading:
+        return first
+
+    def read(*args: object, **kwargs: object) -> Reading:
+        raise ToolError("tesseract", 1, "No space left on device", "tesseract exited 1")
+
+    monkeypatch.setattr(recover, "read_file", read_file)
+    monkeypatch.setattr(recover, "read", read)
+    monkeypatch.setattr(recover.tesseract, "orientation", lambda *a, **k: 0)
+    return image, OcrSettings()
+
+
+def test_a_reading_cut_short_by_a_full_disk_fails_the_page_to_be_retried(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 15, item 8: the first (poorer) reading was kept and never redone."""
+    from arkhiv.errors import ToolError
+    from arkhiv.pipeline.page import recover
+
+    image, cfg = _fake_page_reading(monkeypatch, tmp_path)
+    monkeypatch.setattr(recover.shutil, "disk_usage", lambda p: type("U", (), {"free": 1024})())
+    with pytest.raises(ToolError):
+        recover.read_well(recover.look_at(image, DPI), cfg, tmp_path)  # type: ignore[arg-type]
+
+
+def test_a_failed_extra_reading_with_space_left_keeps_the_first_on_record(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from arkhiv.pipeline.page import recover
+
+    image, cfg = _fake_page_reading(monkeypatch, tmp_path)
+    kept = recover.read_well(recover.look_at(image, DPI), cfg, tmp_path)  # type: ignore[arg-type]
+    assert kept.reading.strategy == "original"
+    failed = [t["strategy"] for t in kept.tried if "error" in t]
+    assert failed[:2] == ["F", "P4"] and len(failed) == len(set(failed))  # each tried once

@@ -9,6 +9,7 @@ Thresholds chosen on the eval set's hard/ pages and confirmed on dev/ (docs/benc
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,10 @@ def read_well(page: Page, cfg: OcrSettings, work: Path) -> Outcome:
         done.add(name)
         try:
             reading = _read(page, name, cfg, work, k, angle)
-        except ToolError as e:  # an extra reading is optional: never lose the first
+        except ToolError as e:
+            if _disk_low(work):  # cut short by a full disk: not a result, the page is retried
+                raise
+            # Tesseract failing on one copy: the readings made still count (recorded).
             log.warning("%s: extra reading %s failed: %s", page.image, name, e.message)
             errors.append({"strategy": name, "error": e.message})
             continue
@@ -123,6 +127,16 @@ def read_well(page: Page, cfg: OcrSettings, work: Path) -> Outcome:
             {"strategy": r.strategy, "seconds": r.seconds, "kept": r is best[0], **a.as_dict()}
         )
     return outcome
+
+
+LOW_SPACE_BYTES = 64 * 1024 * 1024
+
+
+def _disk_low(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < LOW_SPACE_BYTES
+    except OSError:
+        return True
 
 
 def _first(page: Page, cfg: OcrSettings, work: Path, angle: float) -> Reading:
