@@ -3,6 +3,7 @@ Tesseract, OCRmyPDF and SQLite) and held."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -42,3 +43,21 @@ def test_an_archive_among_the_scans_is_not_ingested_into_itself(tmp_path: Path) 
     assert f"note: {scans / 'archive'}: an arkhiv archive, left out" in result.output
     assert "1 document(s)" in result.output
     assert api.search(scans / "archive", "Ужгород").total == 3  # not doubled
+
+
+def test_a_name_that_is_not_utf8_fails_alone_and_the_batch_goes_on(tmp_path: Path) -> None:
+    """Item 5: `internal error: UnicodeEncodeError`, the batch left `running`, every re-run
+    failing the same way."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(SPRAVA / "1.png", scans / "1.png")
+    bad = os.fsencode(scans) + b"/2\xff.png"
+    shutil.copy(SPRAVA / "2.png", os.fsdecode(bad))
+    runner = CliRunner()
+    for _ in range(2):  # and the same again on a re-run
+        result = runner.invoke(app, ["ingest", str(scans), "--archive", str(tmp_path / "a")])
+        assert result.exit_code == 1, result.output
+        assert f"FAILED {scans}/2\\xff.png: the file or folder name is not valid UTF-8" in (
+            result.output
+        )
+    assert api.search(tmp_path / "a", "Ужгород").total == 1

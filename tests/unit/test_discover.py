@@ -125,3 +125,17 @@ def test_a_pipe_among_the_scans_is_never_opened_and_is_named(tmp_path: Path) -> 
     assert notes == [
         f"{tmp_path / 'справа' / '2.png'}: not a regular file (a pipe, socket or device), left out"
     ]
+
+
+def test_a_name_that_is_not_utf8_fails_alone_shown_escaped(tmp_path: Path) -> None:
+    """Issue 15, item 5: `scans/2\\xff.png` crashed the batch (UnicodeEncodeError)."""
+    from arkhiv.pipeline.discover import NOT_UTF8
+
+    _png(tmp_path / "справа" / "1.png")
+    bad = os.fsdecode(os.fsencode(tmp_path / "справа") + b"/2\xff.png")
+    _png(Path(bad))
+    docs, skipped = discover(tmp_path)
+    assert [len(d.pages) for d in docs] == [1]
+    assert [(str(s.path), s.reason) for s in skipped] == [
+        (f"{tmp_path / 'справа'}/2\\xff.png", NOT_UTF8)
+    ]

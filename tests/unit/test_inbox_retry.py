@@ -203,3 +203,29 @@ def test_a_pipe_in_a_drop_does_not_hang_the_watcher(
     done.join(timeout=20)
     assert not done.is_alive()
     assert len(calls) == 1  # the drop was taken; the pipe went along, never opened
+
+
+def test_a_drop_whose_name_is_not_utf8_is_left_and_the_rest_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15, item 5: the watcher died on such a name and blocked the whole inbox."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    bad = Path(os.fsdecode(os.fsencode(inbox) + b"/\xcf\xf0\xee.png"))  # cp1251 "Про"
+    good = inbox / "добре.png"
+    for f in (bad, good):
+        f.write_bytes(b"\x89PNG not decodable")
+        os.utime(f, (time.time() - 3600,) * 2)
+    calls: list[list[Path]] = []
+    monkeypatch.setattr(inbox_mod.engine, "ingest", _fake_ingest(False, calls))
+    events: list[tuple[str, dict[str, object]]] = []
+    settings = load_settings(env={}, overrides={"": {"archive": tmp_path / "archive"}})
+    w = InboxWatcher(
+        inbox, settings, Pipeline(), on_event=lambda k, i: events.append((k, i)),
+        stop=threading.Event(), clock=Clock(),
+    )  # fmt: skip
+    w.run(once=True)
+    assert [p.name for batch in calls for p in batch] == ["добре.png"]
+    assert bad.exists()
+    skipped = [i for k, i in events if k == "skipped"]
+    assert skipped and str(skipped[0]["file"]).endswith("\\xcf\\xf0\\xee.png")

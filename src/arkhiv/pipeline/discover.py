@@ -41,6 +41,12 @@ def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "")
 
 
+NOT_UTF8 = (
+    "the file or folder name is not valid UTF-8 (shown with \\x escapes); rename it "
+    "(e.g. convmv -f cp1251 -t utf8 --notest NAME) and ingest it again"
+)
+
+
 def is_temporary_name(name: str) -> bool:
     """True for dot files and names scanners use while still writing (`.part`, `~$x`)."""
     return bool(_TEMP_NAME.search(name))
@@ -81,6 +87,21 @@ def _pdf_error(path: Path) -> str:
 
 
 ARCHIVE_MARK = "catalog.sqlite"  # a folder holding one is an arkhiv archive
+
+
+def shown(path: Path) -> Path:
+    """The path as it can be shown and stored: bytes that are not UTF-8 (a name from another
+    system's encoding) escaped as \\xNN."""
+    return Path(os.fsencode(path).decode("utf-8", "backslashreplace"))
+
+
+def utf8_name(path: Path) -> bool:
+    """Whether the path is valid UTF-8 (else it cannot be stored or shown as it is)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def is_regular_file(path: Path) -> bool:
@@ -136,6 +157,9 @@ def discover(
         for name in names:
             path = folder / name
             suffix = path.suffix.lower()
+            if not utf8_name(path) and not is_temporary_name(name):
+                skipped.append(SkippedInput(shown(path), NOT_UTF8))
+                continue
             if is_temporary_name(name) or suffix in QUIET_SUFFIXES or not path.exists():
                 continue
             if not is_regular_file(path):  # reading a pipe or a device may block for ever

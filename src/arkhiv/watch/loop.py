@@ -21,7 +21,14 @@ from arkhiv.errors import ArkhivError, MissingDependencyError, UsageError
 from arkhiv.fsutil import atomic_write_text, exclusive_lock, move_original, sha256_file, unique_path
 from arkhiv.pipeline import batch as engine
 from arkhiv.pipeline.batch import BatchOptions
-from arkhiv.pipeline.discover import IMAGE_SUFFIXES, PDF_SUFFIXES, is_archive
+from arkhiv.pipeline.discover import (
+    IMAGE_SUFFIXES,
+    NOT_UTF8,
+    PDF_SUFFIXES,
+    is_archive,
+    shown,
+    utf8_name,
+)
 from arkhiv.watch.stability import Clock, Drop, StabilityTracker, is_ready, scan_inbox
 
 log = logging.getLogger(__name__)
@@ -117,7 +124,7 @@ class InboxWatcher:
         self.retry_at: dict[int, float] = {}
         self.summary = WatchSummary()
         self.catalog: Catalog | None = None
-        self.archives_seen: set[Path] = set()  # archives found in the inbox, left alone
+        self.archives_seen: set[Path] = set()  # drops never taken (archives...), said once
 
     # the loop
     def run(self, *, once: bool, poll: bool = False) -> WatchSummary:
@@ -148,19 +155,27 @@ class InboxWatcher:
         # stopped changing sends no more events but becomes stable later. `rescan_seconds`
         # caps the wait for folders (network shares) that send no events at all.
         wake_ms = int(1000 * max(0.2, min(self.cfg.rescan_seconds, self.cfg.quiet_seconds / 2)))
-        for _changes in watchfiles.watch(
-            self.inbox,
-            stop_event=self.stop,
-            rust_timeout=wake_ms,
-            yield_on_timeout=True,
-            force_polling=poll or None,
-            poll_delay_ms=wake_ms,
-            debounce=min(1600, wake_ms),
-            raise_interrupt=False,
-            ignore_permission_denied=True,
-        ):
+        try:
+            for _changes in watchfiles.watch(
+                self.inbox,
+                stop_event=self.stop,
+                rust_timeout=wake_ms,
+                yield_on_timeout=True,
+                force_polling=poll or None,
+                poll_delay_ms=wake_ms,
+                debounce=min(1600, wake_ms),
+                raise_interrupt=False,
+                ignore_permission_denied=True,
+            ):
+                if self.stop.is_set():
+                    return
+                self._pass(retry_all=False)
+        except Exception as e:  # e.g. a file name that is not UTF-8 (WatchfilesRustInternalError)
             if self.stop.is_set():
-                break
+                return
+            self._event("polling", file=str(self.inbox), reason=f"file events failed: {e}")
+        # Without file events the inbox is still looked at, every wake period.
+        while not self.stop.wait(wake_ms / 1000):
             self._pass(retry_all=False)
 
     def _pass(self, *, retry_all: bool) -> None:
@@ -173,9 +188,10 @@ class InboxWatcher:
             if self.stop.is_set():
                 return
             if drop.path.is_dir() and is_archive(drop.path):  # never taken apart
-                if drop.path not in self.archives_seen:
-                    self.archives_seen.add(drop.path)
-                    self._event("skipped", file=str(drop.path), reason="an arkhiv archive")
+                self._skip_once(drop.path, "an arkhiv archive")
+                continue
+            if not all(utf8_name(p) for p in (drop.path, *drop.files)):
+                self._skip_once(drop.path, NOT_UTF8)  # cannot be recorded: left where it is
                 continue
             if is_ready(drop, self.tracker, self.marker) and self._readable(drop):
                 queued = self._take(drop, taken_now)
@@ -187,6 +203,12 @@ class InboxWatcher:
             if row["state"] == "retry" and (retry_all or due):
                 batch.append(_Queued(row["id"], Path(row["location"]), row["attempts"]))
         self._process(batch)
+
+    def _skip_once(self, path: Path, reason: str) -> None:
+        """A drop that is never taken, said once per run."""
+        if path not in self.archives_seen:
+            self.archives_seen.add(path)
+            self._event("skipped", file=str(shown(path)), reason=reason)
 
     def _readable(self, drop: Drop) -> bool:
         """All files decode, or the ones that do not have been unchanged for the grace period
