@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from arkhiv.models import SourceKind
@@ -138,4 +139,35 @@ def test_a_name_that_is_not_utf8_fails_alone_shown_escaped(tmp_path: Path) -> No
     assert [len(d.pages) for d in docs] == [1]
     assert [(str(s.path), s.reason) for s in skipped] == [
         (f"{tmp_path / 'справа'}/2\\xff.png", NOT_UTF8)
+    ]
+
+
+def test_an_unreadable_folder_is_a_failure_with_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15, item 6: `chmod 000 scans/b` was skipped silently (exit 0). CI runs as root,
+    whom chmod does not stop, so the error is injected where os.walk reports it."""
+    from arkhiv.pipeline import discover as discover_mod
+
+    _png(tmp_path / "a" / "1.png")
+    _png(tmp_path / "b" / "1.png")
+    real = os.walk
+
+    def walk(top: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        onerror = kwargs["onerror"]
+        for dirpath, dirnames, filenames in real(top, followlinks=False):  # type: ignore[call-overload]
+            if Path(dirpath).name == "b":
+                onerror(PermissionError(13, "Permission denied", dirpath))  # type: ignore[operator]
+                dirnames[:] = []
+                continue
+            yield dirpath, dirnames, filenames
+
+    monkeypatch.setattr(discover_mod.os, "walk", walk)
+    docs, skipped = discover(tmp_path)
+    assert [d.name for d in docs] == ["a"]
+    assert [(s.path, s.reason) for s in skipped] == [
+        (
+            tmp_path / "b",
+            "cannot read the folder (Permission denied); make it readable and run again",
+        )
     ]

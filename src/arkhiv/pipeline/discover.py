@@ -117,14 +117,15 @@ def is_archive(folder: Path) -> bool:
     return (folder / ARCHIVE_MARK).is_file()
 
 
-def _walk(root: Path, notes: list[str]) -> Iterator[tuple[Path, list[str]]]:
+def _walk(
+    root: Path, notes: list[str], unreadable: list[OSError]
+) -> Iterator[tuple[Path, list[str]]]:
     """Folders under root (root first) in natural order, with their file names; arkhiv
-    archives are left out (with a note).
+    archives are left out (with a note); folders that cannot be read go to `unreadable`.
 
-    Symlinked folders are not followed (no loops); unreadable folders are reported by os.walk
-    through the onerror callback of the caller.
+    Symlinked folders are not followed (no loops).
     """
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable.append):
         here = Path(dirpath)
         if is_archive(here):
             notes.append(f"{here}: an arkhiv archive, left out (its files are not scans)")
@@ -152,7 +153,8 @@ def discover(
         docs.extend([doc] if doc else [])
         skipped.extend([skip] if skip else [])
         return docs, skipped
-    for folder, names in _walk(root, notes):
+    unreadable: list[OSError] = []
+    for folder, names in _walk(root, notes, unreadable):
         images: list[Path] = []
         for name in names:
             path = folder / name
@@ -190,6 +192,10 @@ def discover(
         if images:
             pages = tuple(SourcePage(p, None, i) for i, p in enumerate(images, start=1))
             docs.append(DocumentSource(folder, folder.name, SourceKind.FOLDER, pages))
+    for e in unreadable:  # its scans are unknown: a failure, never a silent gap
+        where = Path(e.filename) if e.filename else root
+        reason = f"cannot read the folder ({e.strerror or e}); make it readable and run again"
+        skipped.append(SkippedInput(shown(where), reason))
     return docs, skipped
 
 
