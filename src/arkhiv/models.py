@@ -15,7 +15,7 @@ class SourceKind(StrEnum):
 
     FOLDER = "folder"  # a folder of single-page images
     PDF = "pdf"  # a (scanned) PDF
-    TIFF = "tiff"  # a multi-page TIFF
+    TIFF = "tiff"  # a multi-page TIFF (or another image with several frames: GIF, APNG)
     IMAGE = "image"  # one image file on its own
 
 

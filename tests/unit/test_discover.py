@@ -171,3 +171,17 @@ def test_an_unreadable_folder_is_a_failure_with_its_reason(
             "cannot read the folder (Permission denied); make it readable and run again",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"), [("анім.gif", "GIF"), ("два.png", "PNG"), ("скан.jpg", "TIFF")]
+)
+def test_every_frame_of_an_image_is_a_page(tmp_path: Path, name: str, fmt: str) -> None:
+    """Issue 15, item 7: a 3-frame GIF, a 2-frame APNG, a 2-page TIFF named .jpg each gave
+    one page (exit 0)."""
+    frames = [Image.new("L", (40, 40), v) for v in (255, 128, 0)]
+    frames[0].save(tmp_path / name, format=fmt, save_all=True, append_images=frames[1:])
+    docs, skipped = discover(tmp_path)
+    assert skipped == [] and len(docs) == 1
+    assert [p.frame for p in docs[0].pages] == [0, 1, 2]
+    assert docs[0].kind is SourceKind.TIFF

@@ -17,7 +17,6 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg", ".jp2", ".bmp", ".gif"})
 PDF_SUFFIXES = frozenset({".pdf"})
-TIFF_SUFFIXES = frozenset({".tif", ".tiff"})
 # Files that commonly sit beside scans and are not pages: ignored without a warning.
 QUIET_SUFFIXES = frozenset(
     {".txt", ".md", ".json", ".yaml", ".yml", ".csv", ".toml", ".xml", ".py", ".db", ".ini"}
@@ -52,8 +51,9 @@ def is_temporary_name(name: str) -> bool:
     return bool(_TEMP_NAME.search(name))
 
 
-def tiff_frame_count(path: Path) -> int:
-    """Frames in a TIFF; 1 when it cannot be read (the OCR stage then reports why)."""
+def frame_count(path: Path) -> int:
+    """Frames in an image (pages of a TIFF, frames of a GIF or an animated PNG, whatever its
+    name says it is); 1 when it cannot be read (the OCR stage then reports why)."""
     try:
         with Image.open(path) as im:
             return int(getattr(im, "n_frames", 1))
@@ -171,7 +171,7 @@ def discover(
             if _is_empty(path):
                 skipped.append(SkippedInput(path, EMPTY_REASON))
                 continue
-            if suffix in TIFF_SUFFIXES and tiff_frame_count(path) > 1:
+            if suffix in IMAGE_SUFFIXES and frame_count(path) > 1:  # every frame is a page
                 doc, skip = _file_document(path)
             elif suffix in IMAGE_SUFFIXES:
                 images.append(path)
@@ -210,8 +210,8 @@ def _file_document(path: Path) -> tuple[DocumentSource | None, SkippedInput | No
             return None, SkippedInput(path, "the PDF has no pages")
         pages = tuple(SourcePage(path, i, i + 1) for i in range(count))
         return DocumentSource(path, path.name, SourceKind.PDF, pages), None
-    if suffix in TIFF_SUFFIXES:
-        count = tiff_frame_count(path)
+    if suffix in IMAGE_SUFFIXES:
+        count = frame_count(path)
         if count > 1:
             pages = tuple(SourcePage(path, i, i + 1) for i in range(count))
             return DocumentSource(path, path.name, SourceKind.TIFF, pages), None
