@@ -65,3 +65,17 @@ def test_pdf_page_of_absurd_size_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputFileError) as info:
         prepare_input(job, tmp_path)
     assert info.value.message.startswith("PDF page 1 too large to process safely: 200 x 200 inches")
+
+
+def test_a_pdf_page_made_huge_by_userunit_is_refused(tmp_path: Path) -> None:
+    """Issue 15, item 10: /UserUnit (page size x ~252) passed the size check and came out as
+    "no text found"."""
+    src = tmp_path / "креслення.pdf"
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page(page_size=(612, 792))
+        pdf.pages[0].obj.UserUnit = 252
+        pdf.save(src)
+    job = PageJob("ab" * 32, src, 0, OcrSettings(), PdfSettings(), IngestSettings())
+    with pytest.raises(InputFileError) as info:
+        prepare_input(job, tmp_path)
+    assert info.value.message.startswith("PDF page 1 too large to process safely: 2142 x 2772")

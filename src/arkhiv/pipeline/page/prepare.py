@@ -92,7 +92,10 @@ def _pdf_page(job: PageJob, source: Path, work: Path) -> Path:
         with pikepdf.open(source) as src, pikepdf.new() as out:
             page = src.pages[job.frame or 0]
             # OCRmyPDF rasterizes the page at up to 400 dpi: refuse absurd page sizes first.
-            x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+            # /UserUnit (PDF 1.6) scales the page's units: a page of 200 x 200 units at
+            # UserUnit 75,000 is 2.9 km wide, and readers render it so.
+            unit = float(page.obj.get("/UserUnit", 1.0))
+            x0, y0, x1, y1 = (float(v) * unit for v in page.mediabox)
             megapixels = abs(x1 - x0) / 72 * abs(y1 - y0) / 72 * 400 * 400 / 1e6
             if megapixels > job.ingest.max_image_megapixels:
                 raise InputFileError(
