@@ -60,11 +60,18 @@ def ingest(
 
 
 def check_batch(
-    source: Path | Sequence[Path], settings: Settings, metadata: MetadataRequest | None = None
+    source: Path | Sequence[Path],
+    settings: Settings,
+    metadata: MetadataRequest | None = None,
+    *,
+    pipeline: Pipeline | None = None,
 ) -> BatchCheck:
     """Validate a batch without OCR and without touching the archive: discovery, metadata
-    (layout, sidecars, manifest, --set), leaves."""
+    (layout, sidecars, manifest, --set), leaves; with `pipeline`, that its languages are
+    installed, as the ingest would."""
     sources = [source] if isinstance(source, Path) else list(source)
+    if pipeline is not None:
+        doctor_mod.require_ocr(pipeline.ocr.all_languages())
     return batch.check(sources, settings, metadata)
 
 

@@ -235,6 +235,17 @@ class Catalog:
             )
             return int(cur.lastrowid or 0)
 
+    def close_stale_batches(self) -> int:
+        """Batches left `running` by a killed process (the caller holds the archive lock, so
+        none is running now) are marked `interrupted`; returns how many."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE batches SET status = 'interrupted', finished_at = ?"
+                " WHERE status = 'running'",
+                (now(),),
+            )
+            return int(cur.rowcount)
+
     def finish_batch(self, batch_id: int, status: str, summary: dict[str, Any]) -> None:
         with self.transaction() as db:
             db.execute(

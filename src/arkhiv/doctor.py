@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from arkhiv.errors import ArkhivError, MissingDependencyError
+from arkhiv.errors import ArkhivError, MissingDependencyError, UsageError
 from arkhiv.tools import ghostscript, tesseract
 
 APT = "sudo apt-get install"
@@ -74,6 +75,13 @@ def run_checks(languages: Iterable[str] = ("ukr",)) -> list[Check]:
 def require_ocr(languages: Iterable[str]) -> None:
     """Raise MissingDependencyError, with the install command, if OCR cannot run."""
     langs = list(languages)
+    odd = [code for code in langs if not re.fullmatch(r"[a-z]{3}(_[a-z]+)*|[a-z]+_[a-z_]+", code)]
+    if odd:
+        raise UsageError(
+            f"{odd[0]!r} is not a Tesseract language code",
+            hint="codes are like ukr, rus, eng, deu (joined with +: ukr+rus); "
+            "`tesseract --list-langs` shows the installed ones",
+        )
     missing = [c for c in run_checks(langs) if c.required and not c.ok]
     if missing:
         first = missing[0]

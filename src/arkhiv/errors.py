@@ -13,6 +13,8 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad arguments or settings
     MISSING_DEPENDENCY = 3  # a program or language pack is not installed
     FATAL = 4  # nothing useful could be done (catalog, index or archive unusable)
+    BUSY = 5  # another arkhiv process is writing to the archive (or watching the inbox): retry
+    INTERRUPTED = 130  # stopped by Ctrl-C or SIGTERM before the end; the same command resumes
 
 
 class ArkhivError(Exception):
@@ -98,3 +100,9 @@ class MetadataError(ArkhivError):
     bad layout template). A single document's bad metadata fails that document only."""
 
     exit_code = ExitCode.USAGE
+
+
+class ArchiveBusyError(ArkhivError):
+    """Another arkhiv process holds the archive (or the inbox): nothing is wrong, try later."""
+
+    exit_code = ExitCode.BUSY

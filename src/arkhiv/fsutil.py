@@ -99,7 +99,7 @@ def exclusive_lock(path: Path, what: str) -> Iterator[None]:
     """
     import fcntl
 
-    from arkhiv.errors import ArkhivError
+    from arkhiv.errors import ArchiveBusyError
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as f:
@@ -108,7 +108,7 @@ def exclusive_lock(path: Path, what: str) -> Iterator[None]:
         except BlockingIOError as e:
             f.seek(0)
             holder = f.read().strip() or "unknown"
-            raise ArkhivError(
+            raise ArchiveBusyError(
                 f"{path.parent}: another arkhiv process (pid {holder}) is {what}",
                 hint="wait for it to finish, or stop it; searching works meanwhile",
             ) from e

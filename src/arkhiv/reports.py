@@ -14,6 +14,7 @@ from arkhiv.reader import DocumentView, SearchResult
 from arkhiv.review import ReviewItem
 
 MAX_LISTED_FAILURES = 20
+MAX_LISTED_NOTES = 20
 
 
 def report_dict(report: BatchReport) -> dict[str, Any]:
@@ -51,8 +52,10 @@ def summary_lines(report: BatchReport) -> list[str]:
             f"{report.pages_to_review} page(s) need review (their text may be incomplete): "
             f"arkhiv review --archive {report.archive}"
         )
-    for warning in dict.fromkeys(report.warnings):
-        lines.append(f"note: {warning}")
+    notes = list(dict.fromkeys(report.warnings))
+    lines.extend(f"note: {warning}" for warning in notes[:MAX_LISTED_NOTES])
+    if len(notes) > MAX_LISTED_NOTES:
+        lines.append(f"... and {len(notes) - MAX_LISTED_NOTES} more notes (see --report)")
     for file, reason in report.failures[:MAX_LISTED_FAILURES]:
         lines.append(f"FAILED {file}: {reason}")
     if len(report.failures) > MAX_LISTED_FAILURES:

@@ -186,3 +186,23 @@ def test_a_pipe_as_the_scans_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["ingest", str(fifo), "--archive", str(tmp_path / "a")])
     assert result.exit_code == 2, result.output
     assert f"arkhiv: error: {fifo}: not a file or folder of scans" in result.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "message"),
+    [
+        (["--pipeline", "nosuch"], 2, "pipeline 'nosuch' not found"),
+        (["--lang", "ukrainian"], 2, "'ukrainian' is not a Tesseract language code"),
+        (["--lang", "ukr+zzz"], 3, "zzz"),
+    ],
+)
+def test_check_refuses_what_the_ingest_refuses(
+    tmp_path: Path, extra: list[str], code: int, message: str
+) -> None:
+    """Issue 15, item 21: --check said all valid for a profile or language the ingest refused."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    Image.new("L", (100, 100), 255).save(scans / "1.png", dpi=(300, 300))
+    result = CliRunner().invoke(app, ["ingest", str(scans), "--check", *extra])
+    assert result.exit_code == code, result.output
+    assert message in result.output

@@ -206,7 +206,7 @@ def test_second_watcher_on_the_same_inbox_is_refused(tmp_path: Path) -> None:
         result = CliRunner().invoke(
             app, ["watch", str(inbox), "--archive", str(tmp_path / "other"), "--once"]
         )
-    assert result.exit_code == 4
+    assert result.exit_code == 5  # busy: its own code (issue 15, item 21), not a fatal 4
     assert f"another arkhiv process (pid {os.getpid()}) is watching this inbox" in result.output
 
 

@@ -127,3 +127,14 @@ def test_pages_to_index_leaves_out_documents_in_progress(tmp_path: Path) -> None
     assert [(r["document_id"], r["number"]) for r in rows] == [(ids[1], 1), (ids[1], 2)]
     assert cat.pages_to_index(10, except_documents=ids) == []
     assert len(cat.pages_to_index(10, except_documents=())) == 4
+
+
+def test_batches_a_killed_run_left_running_are_marked_interrupted(tmp_path: Path) -> None:
+    """Issue 15, item 21: they stayed `running` for ever."""
+    catalog = Catalog.open(tmp_path, create=True)
+    stale = catalog.start_batch([tmp_path / "скани"], "default", {})
+    assert catalog.close_stale_batches() == 1
+    (status,) = catalog.db.execute("SELECT status FROM batches WHERE id = ?", (stale,)).fetchone()
+    assert status == "interrupted"
+    assert catalog.close_stale_batches() == 0
+    catalog.close()

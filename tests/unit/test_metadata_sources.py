@@ -335,3 +335,11 @@ def test_a_manifest_that_is_a_pipe_is_refused_not_read(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(UsageError, match="the manifest is not a regular file"):
         read_manifest(fifo)
+
+
+def test_manifest_headers_are_read_whatever_their_case(tmp_path: Path) -> None:
+    """Issue 15, item 21: `Path` (as Excel users write it) was an unknown field."""
+    manifest = tmp_path / "опис.csv"
+    manifest.write_text("Path,Title\nсправа 1,Накази\n", encoding="utf-8")
+    ((number, path, layer),) = read_manifest(manifest)
+    assert (number, path) == (2, "справа 1") and not isinstance(layer, str)

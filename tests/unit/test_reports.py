@@ -36,3 +36,12 @@ def test_turned_and_reread_pages_are_counted() -> None:
 def test_nothing_to_say_about_plain_pages() -> None:
     report = _report(PageReport("1.png", "d", 1, "ok", ocr_variant="original"))
     assert not any("turned" in line for line in summary_lines(report))
+
+
+def test_notes_are_capped_in_the_summary() -> None:
+    """Issue 15, item 21: 500 "no text found" lines drowned the summary."""
+    report = _report(PageReport("1.png", "d", 1, "ok"))
+    report.warnings = [f"{n}.png: no text found (a blank page?)" for n in range(500)]
+    lines = summary_lines(report)
+    assert sum(line.startswith("note: ") for line in lines) == 20
+    assert "... and 480 more notes (see --report)" in lines

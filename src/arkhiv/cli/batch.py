@@ -96,10 +96,11 @@ def ingest(
         sets=parse_sets(set_values or []),
         sides=sides,
     )
+    pipe = pipeline_for(settings, lang)  # a bad profile or language: refused by --check too
     if check_only:
-        _render_batch_check(api.check_batch(source, settings, request), settings, json_out)
+        checked = api.check_batch(source, settings, request, pipeline=pipe)
+        _render_batch_check(checked, settings, json_out)
         return
-    pipe = pipeline_for(settings, lang)
     show_bar = not quiet and not json_out and sys.stderr.isatty()
     with ProgressBar(show_bar) as bar, stop_on_sigterm() as stop:
         result = api.ingest(

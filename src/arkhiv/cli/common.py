@@ -29,7 +29,9 @@ from arkhiv.config import Pipeline, Settings, load_pipeline, load_settings
 from arkhiv.errors import ArkhivError, ExitCode
 
 EXIT_CODES = """Exit codes: 0 success; 1 partial failure (some pages or files failed, the rest is
-done); 2 bad arguments or settings; 3 a program or language pack is missing; 4 fatal error."""
+done); 2 bad arguments or settings; 3 a program or language pack is missing; 4 fatal error;
+5 the archive is busy (another arkhiv is writing to it: try again later); 130 interrupted
+(run the same command again to resume)."""
 
 app = typer.Typer(
     name="arkhiv",

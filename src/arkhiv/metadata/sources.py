@@ -285,7 +285,7 @@ def read_manifest(path: Path) -> list[tuple[int, str, Layer | str]]:
         ) from None
     if not rows or not any(c.strip() for c in rows[0]):
         raise MetadataError(f"{path}: the manifest is empty; its first row must name the fields")
-    header = [c.strip() for c in rows[0]]
+    header = [c.strip().lower() for c in rows[0]]  # `Path`, `Title` as written in Excel
     for i, name in enumerate(header, start=1):
         if name != MANIFEST_PATH_COLUMN and name not in KEYS:
             raise MetadataError(

@@ -237,6 +237,7 @@ def _open_batch(
     # Leftovers of a killed run: temp files (never visible as outputs) and work folders.
     remove_stale_temps(archive)
     shutil.rmtree(archive / TMP_DIR, ignore_errors=True)
+    catalog.close_stale_batches()
     batch_id = catalog.start_batch(
         batch.sources, pipeline.name, {"pipeline": asdict(pipeline), "force": options.force}
     )
