@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +46,34 @@ def check_archive(
     catalog = Catalog.open(archive, create=False)
     report = CheckReport(str(archive))
     try:
+        if not _check_catalog(catalog, report):
+            return report  # its rows cannot be trusted: the rest would only add noise
         _check_originals(catalog, report, progress)
         _check_documents(catalog, archive, report)
         _check_index(catalog, archive, report)
     finally:
         catalog.close()
     return report
+
+
+def _check_catalog(catalog: Catalog, report: CheckReport) -> bool:
+    """SQLite's own check of the catalog file (every b-tree page, index and record)."""
+    try:
+        found = [str(r[0]) for r in catalog.db.execute("PRAGMA integrity_check(20)")]
+    except sqlite3.DatabaseError as e:
+        found = [str(e)]
+    if found == ["ok"]:
+        return True
+    for line in found:
+        report.problems.append(
+            Problem(
+                "catalog-damaged",
+                str(catalog.path),
+                f"{line}; restore catalog.sqlite from a backup (each document's document.json "
+                "and page texts hold its metadata and text)",
+            )
+        )
+    return False
 
 
 def _check_originals(

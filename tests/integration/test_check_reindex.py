@@ -150,3 +150,27 @@ def test_search_uses_the_old_index_until_the_new_one_is_complete(
     monkeypatch.undo()
     api.reindex(archive)  # a third generation: the oldest is removed, the previous kept
     assert sorted(p.name for p in archive.glob("index-*")) == ["index-2", "index-3"]
+
+
+def test_a_damaged_catalog_is_named_by_check_and_no_command_shows_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """Issue 15, item 19: a flipped b-tree page gave `internal error: DatabaseError`."""
+    from arkhiv.catalog import Catalog
+
+    catalog = Catalog.open(tmp_path, create=True)
+    for n in range(300):
+        catalog.start_batch([tmp_path / f"скани {n}" / ("довга назва " * 20)], "default", {})
+    catalog.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    catalog.close()
+    path = tmp_path / "catalog.sqlite"
+    data = bytearray(path.read_bytes())
+    assert len(data) > 5 * 4096
+    for page in (3, 4):  # b-tree page headers: an invalid page type, cell counts
+        data[(page - 1) * 4096 : (page - 1) * 4096 + 8] = b"\x0d\xff\xff\xff\xff\x00\x01\x00"
+    path.write_bytes(bytes(data))
+    runner = CliRunner()
+    checked = runner.invoke(app, ["check", "--archive", str(tmp_path)])
+    assert checked.exit_code in (1, 4), checked.output
+    assert "Traceback" not in checked.output and "internal error" not in checked.output
+    assert "catalog" in checked.output and "restore catalog.sqlite from a backup" in checked.output

@@ -7,6 +7,7 @@ import functools
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -96,6 +97,15 @@ def handle_errors(fn: F) -> F:
             raise typer.Exit(130) from None
         except typer.Exit:
             raise
+        except sqlite3.DatabaseError as e:  # a damaged catalog met while reading or writing it
+            if verbose:
+                err.print_exception()
+            err.print(f"arkhiv: error: the catalog is damaged or unreadable ({escape(str(e))})")
+            err.print(
+                "  `arkhiv check` names the damage; restore catalog.sqlite from a backup and "
+                "run the same command again"
+            )
+            raise typer.Exit(int(ExitCode.FATAL)) from e
         except BrokenPipeError:  # `arkhiv export | head`: the reader has gone, not an error
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
