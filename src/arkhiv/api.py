@@ -99,11 +99,16 @@ def reindex(archive: Path) -> int:
 doctor = doctor_mod.run_checks
 
 
-def check(archive: Path, *, progress: ProgressFn = _noop) -> CheckReport:
-    """Fixity and consistency: originals and outputs re-hashed, catalog, files and index agree."""
+def check(archive: Path, *, progress: ProgressFn = _noop, repair: bool = False) -> CheckReport:
+    """Fixity and consistency: originals and outputs re-hashed, catalog, files and index agree.
+    With `repair`, derived files are first made again from the catalog (see arkhiv.repair)."""
     from arkhiv.fixity import check_archive
+    from arkhiv.repair import repair_archive
 
-    return check_archive(archive, progress)
+    repaired = repair_archive(archive) if repair else []
+    report = check_archive(archive, progress)
+    report.repaired = repaired
+    return report
 
 
 def watch(

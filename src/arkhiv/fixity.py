@@ -33,6 +33,7 @@ class CheckReport:
     text_files: int = 0
     indexed_pages: int = 0
     problems: list[Problem] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # what --repair made again, first
 
     @property
     def ok(self) -> bool:
@@ -144,10 +145,22 @@ def _check_documents(catalog: Catalog, archive: Path, report: CheckReport) -> No
             text_path = archive / (page.text_path or "")
             if not page.text_path or not text_path.is_file():
                 report.problems.append(Problem("text-missing", str(text_path), "no text file"))
-            elif text_path.read_text(encoding="utf-8") != (page.text or ""):
+            elif (found := _read_text(text_path)) is None:
+                report.problems.append(
+                    Problem("text-damaged", str(text_path), "not UTF-8 text (cut or overwritten)")
+                )
+            elif found != (page.text or ""):
                 report.problems.append(
                     Problem("text-changed", str(text_path), "differs from the catalog's text")
                 )
+
+
+def _read_text(path: Path) -> str | None:
+    """The file's UTF-8 text; None when it is not UTF-8 (cut inside a character)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _check_index(catalog: Catalog, archive: Path, report: CheckReport) -> None:

@@ -204,6 +204,7 @@ def check_lines(result: CheckReport) -> list[tuple[str, bool]]:
             False,
         )
     ]
+    lines[:0] = [(f"REPAIRED {line}", False) for line in result.repaired]
     lines.extend((f"DIFFERS {p.kind}: {p.path}: {p.detail}", True) for p in result.problems)
     lines.append(
         ("all as recorded" if result.ok else f"{len(result.problems)} difference(s)", False)

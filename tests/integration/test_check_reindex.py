@@ -174,3 +174,33 @@ def test_a_damaged_catalog_is_named_by_check_and_no_command_shows_a_traceback(
     assert checked.exit_code in (1, 4), checked.output
     assert "Traceback" not in checked.output and "internal error" not in checked.output
     assert "catalog" in checked.output and "restore catalog.sqlite from a backup" in checked.output
+
+
+def test_check_repair_makes_damaged_derived_files_again(archive: Path) -> None:
+    """Issue 15, item 20: a text cut inside a character crashed `check` (UnicodeDecodeError);
+    an emptied one was never repaired though the catalog holds the text; a damaged PDF stayed
+    broken after a re-run of ingest."""
+    cut = next(archive.glob("documents/*/pages/0001.txt"))
+    cut.write_bytes(cut.read_bytes()[:-1][:7] + "ї".encode()[:1])  # ends inside a character
+    emptied = next(archive.glob("documents/*/pages/0002.txt"))
+    emptied.write_text("", encoding="utf-8")
+    pdf = next(archive.glob("documents/*/document.pdf"))
+    pdf.write_bytes(pdf.read_bytes()[:1000])
+    code, data = _check(archive)
+    assert code == 1
+    assert sorted(_kinds(data)) == ["pdf-changed", "text-changed", "text-damaged"]
+
+    repaired = runner.invoke(app, ["check", "--repair", "--archive", str(archive)])
+    # All repaired but the PDF, which the next ingest of its scans makes anew.
+    assert repaired.exit_code == 1, repaired.output
+    assert "DIFFERS pdf-missing: " in repaired.output and "1 difference(s)" in repaired.output
+    assert f"REPAIRED {cut}: rewritten from the catalog" in repaired.output
+    assert "run `arkhiv ingest" in repaired.output
+    assert api.search(archive, "наказ").total > 0  # still searchable meanwhile
+
+    scans = archive.parent / "scans"
+    settings = load_settings(env={}, overrides={"": {"archive": archive}, "ingest": {"jobs": 2}})
+    again = api.ingest(scans, settings, load_pipeline("default", settings))
+    assert again.pages_ok == 2  # read again: the PDF is made anew
+    code, data = _check(archive)
+    assert (code, data["ok"]) == (0, True), data

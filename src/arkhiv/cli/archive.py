@@ -176,21 +176,27 @@ def export(
 @app.command(
     epilog="Examples:\n\n  arkhiv check --archive ./archive\n\n"
     "  arkhiv check --json   (for monitoring: exit 1 and the list when anything differs)\n\n"
-    + EXIT_CODES
+    "  arkhiv check --repair   (page texts, damaged PDFs and the index made again)\n\n" + EXIT_CODES
 )
 @handle_errors
 def check(
     archive: ArchiveOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    repair: Annotated[
+        bool,
+        typer.Option("--repair", help="First make page texts, damaged PDFs and the index again."),
+    ] = False,
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Re-hash originals and outputs against the sha256 recorded at ingest and check that the
-    catalog, the files and the index agree. Exit 1 when anything differs."""
+    catalog, the files and the index agree. Exit 1 when anything differs. --repair first
+    rewrites page texts from the catalog, rebuilds the index, and marks damaged document PDFs
+    to be made anew by the next ingest of their scans."""
     settings = settings_for(config, archive)
     with ProgressBar(not quiet and not json_out and sys.stderr.isatty(), "hashing") as bar:
-        result = api.check(settings.archive, progress=bar.update)
+        result = api.check(settings.archive, progress=bar.update, repair=repair)
     if json_out:
         out.print(reports.check_json(result), markup=False)
     else:
