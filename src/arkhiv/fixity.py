@@ -165,9 +165,15 @@ def _read_text(path: Path) -> str | None:
 
 def _check_index(catalog: Catalog, archive: Path, report: CheckReport) -> None:
     try:
-        indexed = PageIndex.open(archive, create=False).indexed_keys()
+        index = PageIndex.open(archive, create=False)
+        indexed = index.indexed_keys()
+        index.read_everything()
     except ArkhivError as e:
         report.problems.append(Problem("index-unusable", str(archive / "index"), str(e)))
+        return
+    except Exception as e:  # Whoosh failing inside its files: "Block tag error", truncation
+        detail = f"damaged ({type(e).__name__}: {e}); rebuild it: arkhiv reindex"
+        report.problems.append(Problem("index-damaged", str(archive / "index"), detail))
         return
     report.indexed_pages = len(indexed)
     expected = {

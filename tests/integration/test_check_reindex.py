@@ -204,3 +204,23 @@ def test_check_repair_makes_damaged_derived_files_again(archive: Path) -> None:
     assert again.pages_ok == 2  # read again: the PDF is made anew
     code, data = _check(archive)
     assert (code, data["ok"]) == (0, True), data
+
+
+def test_flipped_bytes_in_the_index_are_found_by_check_and_named_by_search(
+    archive: Path,
+) -> None:
+    """Issue 15, item 18: `check` said "all as recorded", then searches failed with `Block tag
+    error` (an internal error; the search page 500)."""
+    segment = max((archive / "index").glob("*.seg"), key=lambda p: p.stat().st_size)
+    data = bytearray(segment.read_bytes())
+    third = len(data) // 3
+    data[third : 2 * third] = b"\xff" * third  # postings and stored fields overwritten
+    segment.write_bytes(bytes(data))
+    code, data_ = _check(archive)
+    assert code == 1 and _kinds(data_) == ["index-damaged"]
+    result = runner.invoke(app, ["search", "наказ", "--archive", str(archive)])
+    assert result.exit_code == 4, result.output
+    assert "the search index is damaged" in result.output and "arkhiv reindex" in result.output
+    assert "internal error" not in result.output
+    assert runner.invoke(app, ["reindex", "--archive", str(archive)]).exit_code == 0
+    assert _check(archive)[0] == 0

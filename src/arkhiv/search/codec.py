@@ -188,7 +188,7 @@ class ArkhivLeafMatcher(W3LeafMatcher):  # type: ignore[misc]
         postfile.seek(self._startoffset)
         magic = postfile.read(4)
         if magic != MAGIC:
-            raise Exception(f"Block tag error {magic!r}")
+            raise ValueError(f"Block tag error {magic!r}")
         self._baseoffset = postfile.tell()
 
     def _parts(self) -> tuple[int, int, int, int]:

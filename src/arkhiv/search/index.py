@@ -271,6 +271,16 @@ class PageIndex:
     def doc_count(self) -> int:
         return int(self._ix.doc_count())
 
+    def read_everything(self) -> int:
+        """Read every posting of every term (for `arkhiv check`: a damaged segment fails
+        here, not in a clerk's search); returns the postings read."""
+        count = 0
+        with self._ix.searcher() as s:
+            reader = s.reader()
+            for fieldname, text in reader.all_terms():
+                count += len(list(reader.postings(fieldname, text).all_ids()))
+        return count
+
     def indexed_keys(self) -> dict[str, str]:
         """pid -> page_key of every indexed page (for consistency checks)."""
         with self._ix.searcher() as s:

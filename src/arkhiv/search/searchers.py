@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import pickle
+import struct
 import threading
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from arkhiv.errors import SearchIndexError
+from arkhiv.errors import ArkhivError, SearchIndexError
 from arkhiv.search.generations import current_generation
 from arkhiv.search.index import PageIndex, SearchFilters, SearchPage
 
@@ -66,21 +71,42 @@ class SharedIndex:
                 f"{index.path}: the search index is from an older arkhiv",
                 hint="rebuild it once: arkhiv reindex --archive " + str(self.archive),
             )
-        return index.search(
-            query,
-            limit=limit,
-            filters=filters,
-            page=page,
-            fuzzy=fuzzy,
-            include_restricted=include_restricted,
-            searcher=self._searcher(index),
-        )
+        with _damage_named(index.path, self.archive):
+            return index.search(
+                query,
+                limit=limit,
+                filters=filters,
+                page=page,
+                fuzzy=fuzzy,
+                include_restricted=include_restricted,
+                searcher=self._searcher(index),
+            )
 
     def highlight_document(
         self, query: str, document_id: int, *, fuzzy: bool = False
     ) -> dict[int, str]:
         """Page number -> the page's text with the query's hits marked [[...]]."""
         index = self._current()
-        return index.highlight_document(
-            query, document_id, fuzzy=fuzzy, searcher=self._searcher(index)
-        )
+        with _damage_named(index.path, self.archive):
+            return index.highlight_document(
+                query, document_id, fuzzy=fuzzy, searcher=self._searcher(index)
+            )
+
+
+@contextlib.contextmanager
+def _damage_named(path: Path, archive: Path) -> Iterator[None]:
+    """Whoosh failing inside its own files (a flipped byte: "Block tag error", a deleted
+    segment: FileNotFoundError) as a message that says how to repair it."""
+    try:
+        yield
+    except ArkhivError:
+        raise
+    except Exception as e:
+        damaged = (OSError, ValueError, KeyError, EOFError, struct.error, zlib.error)
+        # Whoosh's W3 codec raises a bare Exception for a block it cannot read.
+        if not isinstance(e, (*damaged, pickle.UnpicklingError)) and "Block tag" not in str(e):
+            raise
+        raise SearchIndexError(
+            f"{path}: the search index is damaged ({type(e).__name__}: {e})",
+            hint="rebuild it from the catalog: arkhiv reindex --archive " + str(archive),
+        ) from e
