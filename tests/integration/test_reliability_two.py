@@ -61,3 +61,47 @@ def test_a_name_that_is_not_utf8_fails_alone_and_the_batch_goes_on(tmp_path: Pat
             result.output
         )
     assert api.search(tmp_path / "a", "Ужгород").total == 1
+
+
+def test_reingesting_one_sprava_keeps_its_recorded_metadata(tmp_path: Path) -> None:
+    """Item 4: ingesting one справа again after a whole-tree ingest wiped its title, date,
+    creator, rights and leaves (арк. 1, 1 зв., 2 became 1, 2, 3), silently (exit 0)."""
+    from PIL import Image
+
+    sprava = tmp_path / "scans" / "ДАЗО" / "Р-123" / "4" / "56"
+    sprava.mkdir(parents=True)
+    for name in ("0001.png", "0001zv.png", "0002.png"):
+        Image.new("L", (400, 300), 255).save(sprava / name, dpi=(300, 300))
+    manifest = tmp_path / "опис.csv"
+    manifest.write_text(
+        "path,title,date,creator,rights\n"
+        "ДАЗО/Р-123/4/56,Накази по особовому складу,1937-1939,Виконком,до 2030\n",
+        encoding="utf-8",
+    )
+    layout = ["--layout", "{archive}/{fond}/{opys}/{sprava}"]
+    archive = ["--archive", str(tmp_path / "a")]
+    runner = CliRunner()
+    first = runner.invoke(
+        app,
+        ["ingest", str(tmp_path / "scans"), *layout, *archive, "--manifest", str(manifest),
+         "--sides", "filenames", "-q"],
+    )  # fmt: skip
+    assert first.exit_code == 0, first.output
+
+    again = runner.invoke(app, ["ingest", str(sprava), *layout, *archive, "-q"])
+    assert again.exit_code == 0, again.output
+    assert "metadata changed" not in again.output
+    (view,) = api.find_documents(tmp_path / "a", "ДАЗО, ф. Р-123, оп. 4, спр. 56")
+    meta = view.metadata
+    assert meta["title"] == "Накази по особовому складу"
+    assert meta["date"]["text"] == "1937–1939" and meta["creator"] == ["Виконком"]
+    assert meta["rights"] == "до 2030" and meta["sides"] == "filenames"
+    assert [(p.arkush, bool(p.verso)) for p in view.pages] == [(1, False), (1, True), (2, False)]
+
+    changed = runner.invoke(
+        app, ["ingest", str(sprava), *layout, *archive, "--set", "title=Накази 1937-1939"]
+    )
+    assert changed.exit_code == 0, changed.output
+    assert (
+        "metadata changed: title: Накази по особовому складу -> Накази 1937-1939" in changed.output
+    )

@@ -15,7 +15,7 @@ import re
 import stat
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -242,13 +242,11 @@ class _SidecarLoader(yaml.BaseLoader):
 
 
 def _sidecar_folders(doc: DocumentSource, root: Path) -> list[Path]:
-    """Folders from the batch root down to the document's folder, root first."""
+    """Folders from the filesystem's root down to the document's folder, the top first: a
+    sidecar above the batch's folder applies too (ingesting one справа of a tree reads the
+    sidecars of its fond and opys, as ingesting the whole tree does)."""
     folder = doc.path if doc.kind is SourceKind.FOLDER else doc.path.parent
-    top = root if root.is_dir() else root.parent
-    chain = [folder]
-    while chain[-1] != top and top in chain[-1].parents:
-        chain.append(chain[-1].parent)
-    return list(reversed(chain))
+    return [*reversed(folder.parents), folder]
 
 
 # 3. manifest
@@ -323,14 +321,44 @@ def _root_of(doc: DocumentSource, roots: Sequence[Path]) -> Path:
     return doc.path
 
 
+def recorded_layer(record: Mapping[str, Any]) -> Layer | None:
+    """What the catalog recorded for a document (DocumentMetadata.to_json), as the lowest layer
+    of a re-ingest: a field no source sets now keeps its recorded value, never replaced by
+    less. None when the record cannot be read back (it is then left as it was)."""
+    items: dict[str, Any] = dict(record.get("reference") or {})
+    for key in ("archive_id", "title", "description", "rights", "notes", "access", "sides"):
+        if record.get(key):
+            items[key] = record[key]
+    for key in ("creator", "language", "subject"):
+        if record.get(key):
+            items[key] = list(record[key])
+    if record.get("date"):
+        items["date"] = record["date"].get("text")
+    for key in ("leaves", "first_leaf"):
+        if record.get(key) not in (None, 1 if key == "first_leaf" else None):
+            items[key] = str(record[key])
+    old_origin = record.get("origin") or {}
+    # Only what a source set then (a default, such as access: open, is not a recorded value).
+    items = {k: v for k, v in items.items() if k in old_origin}
+    try:
+        layer = build_layer(items, "recorded")
+    except ValueError:
+        return None
+    layer.origin = {k: str(old_origin.get(k) or "recorded") for k in layer.origin}
+    return layer
+
+
 def resolve(
     docs: Sequence[DocumentSource],
     roots: Sequence[Path],
     request: MetadataRequest,
     required: Sequence[str] = (),
+    recorded: Mapping[Path, Mapping[str, Any]] | None = None,
 ) -> tuple[dict[Path, DocumentPlan], list[str]]:
     """Each document's plan, and the batch-level problems of the manifest ("row 7: no document
-    at 'x'"; the caller names the manifest).
+    at 'x'"; the caller names the manifest). `recorded`: the metadata the catalog holds for
+    documents ingested before (the lowest layer: kept where no source sets a field now; a
+    change of a recorded value is a warning of the document).
 
     Raises MetadataError/UsageError when the request as a whole is unusable.
     """
@@ -346,6 +374,42 @@ def resolve(
             cli.origin["sides"] = "--sides"
     except ValueError as e:
         raise UsageError(str(e)) from None
+    manifest_rows, problems = _manifest_rows(request, docs, roots)
+    sidecars = SidecarReader()
+    plans = {}
+    for doc in docs:
+        layers: list[Layer] = []
+        errors: list[str] = []
+        before = recorded_layer(recorded[doc.path]) if recorded and doc.path in recorded else None
+        if before is not None:
+            layers.append(before)
+        try:
+            if patterns:
+                layers.append(layout_layer(layout, patterns, doc))
+            for folder in _sidecar_folders(doc, _root_of(doc, roots)):
+                sidecar = sidecars.layer(folder)
+                if sidecar is not None:
+                    layers.append(sidecar)
+        except ValueError as e:
+            errors.append(str(e))
+        row = manifest_rows.get(_nfc(doc.path))
+        if row is not None:
+            if isinstance(row[1], str):
+                errors.append(row[1])
+            else:
+                layers.append(row[1])
+        layers.append(cli)
+        plan = _plan(doc, layers, errors, required)
+        if before is not None and plan.metadata is not None:
+            plan = replace(plan, warnings=(*plan.warnings, *_changes(before, plan.metadata)))
+        plans[doc.path] = plan
+    return plans, problems
+
+
+def _manifest_rows(
+    request: MetadataRequest, docs: Sequence[DocumentSource], roots: Sequence[Path]
+) -> tuple[dict[str, tuple[int, Layer | str]], list[str]]:
+    """The manifest's rows by the document they describe, and the rows that describe none."""
     manifest_rows: dict[str, tuple[int, Layer | str]] = {}
     problems: list[str] = []
     if request.manifest is not None:
@@ -372,29 +436,23 @@ def resolve(
                 )
                 continue
             manifest_rows[key] = (number, layer)
-    sidecars = SidecarReader()
-    plans = {}
-    for doc in docs:
-        layers: list[Layer] = []
-        errors: list[str] = []
-        try:
-            if patterns:
-                layers.append(layout_layer(layout, patterns, doc))
-            for folder in _sidecar_folders(doc, _root_of(doc, roots)):
-                sidecar = sidecars.layer(folder)
-                if sidecar is not None:
-                    layers.append(sidecar)
-        except ValueError as e:
-            errors.append(str(e))
-        row = manifest_rows.get(_nfc(doc.path))
-        if row is not None:
-            if isinstance(row[1], str):
-                errors.append(row[1])
-            else:
-                layers.append(row[1])
-        layers.append(cli)
-        plans[doc.path] = _plan(doc, layers, errors, required)
-    return plans, problems
+    return manifest_rows, problems
+
+
+def _changes(before: Layer, now: DocumentMetadata) -> list[str]:
+    """Recorded values a source has changed, each "key: old -> new"."""
+    out = []
+    for key, old in before.values.items():
+        new = now.get(key)
+        if new != old:
+            out.append(f"metadata changed: {key}: {_shown(old)} -> {_shown(new)}")
+    return out
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return "; ".join(map(str, value))
+    return str(getattr(value, "display", value))
 
 
 def _plan(

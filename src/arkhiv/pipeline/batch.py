@@ -18,6 +18,7 @@ skipped, work interrupted by a crash is completed, nothing is indexed twice. The
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sqlite3
@@ -27,7 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from arkhiv import doctor
-from arkhiv.catalog import Catalog
+from arkhiv.catalog import CATALOG_NAME, Catalog
 from arkhiv.config import Pipeline, Settings
 from arkhiv.errors import ArkhivError, CatalogError, UsageError
 from arkhiv.fsutil import archive_lock, io_reason, remove_stale_temps
@@ -193,8 +194,32 @@ def plan_batch(
         found, unusable = discover.discover(src, notes)
         docs.extend(found)
         skipped.extend(unusable)
-    plans, problems = resolve(docs, sources, request, settings.metadata.required)
+    recorded = _recorded_metadata(settings.archive, docs)
+    plans, problems = resolve(docs, sources, request, settings.metadata.required, recorded)
     return PlannedBatch(sources, request, docs, skipped, plans, problems, notes)
+
+
+def _recorded_metadata(
+    archive: Path, docs: Sequence[DocumentSource]
+) -> dict[Path, dict[str, object]]:
+    """The metadata the catalog holds for these documents (read-only: nothing is written
+    before the archive lock), so that a re-ingest never replaces it with less."""
+    path = archive / CATALOG_NAME
+    if not path.is_file() or not docs:
+        return {}
+    wanted = {str(d.path) for d in docs}
+    found: dict[Path, dict[str, object]] = {}
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            for source, record in db.execute("SELECT source_path, metadata FROM documents"):
+                if source in wanted and record:
+                    found[Path(source)] = json.loads(record)
+        finally:
+            db.close()
+    except (sqlite3.Error, ValueError):  # an unreadable catalog: the ingest says so itself
+        return {}
+    return found
 
 
 def _check_sources(sources: Sequence[Path]) -> None:
