@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arkhiv import doctor as doctor_mod
-from arkhiv import reader
+from arkhiv import identity, reader
 from arkhiv import review as review_mod
 from arkhiv.catalog import Catalog
 from arkhiv.config import Pipeline, Settings
+from arkhiv.fsutil import archive_lock
 from arkhiv.metadata.ref import CitationStyle
 from arkhiv.metadata.sources import MetadataRequest
 from arkhiv.models import BatchReport
@@ -170,6 +171,20 @@ def resolve_review(
         return review_mod.resolve(catalog, ref, page, note, style)
     finally:
         catalog.close()
+
+
+def relocate(
+    archive: Path, old_prefix: Path, new_prefix: Path, *, dry_run: bool = False
+) -> identity.Relocation:
+    """Follow originals moved on disk from under `old_prefix` to `new_prefix`, each checked by
+    its recorded sha256 (arkhiv.identity.relocate); under the archive lock."""
+    Catalog.open(archive, create=False).close()  # a clear message when there is no archive
+    with archive_lock(archive):
+        catalog = Catalog.open(archive, create=False)
+        try:
+            return identity.relocate(catalog, old_prefix, new_prefix, dry_run=dry_run)
+        finally:
+            catalog.close()
 
 
 def export(

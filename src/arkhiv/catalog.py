@@ -125,6 +125,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE pages ADD COLUMN review_resolved TEXT;
     CREATE INDEX pages_review ON pages(review) WHERE review IS NOT NULL;
     """,
+    # 5: a document's identity is its content (issue 15): the hash of its pages' hashes in
+    # order, so that the same scans by another path are the same document (arkhiv.identity).
+    """
+    ALTER TABLE documents ADD COLUMN content_sha TEXT;
+    CREATE INDEX documents_content ON documents(content_sha);
+    """,
 )
 
 

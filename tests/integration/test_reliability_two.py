@@ -105,3 +105,58 @@ def test_reingesting_one_sprava_keeps_its_recorded_metadata(tmp_path: Path) -> N
     assert (
         "metadata changed: title: Накази по особовому складу -> Накази 1937-1939" in changed.output
     )
+
+
+def test_the_same_scans_by_another_path_are_not_added_again(tmp_path: Path) -> None:
+    """Item 3: through a symlink, a copy, or one file of an ingested folder, 8 pages became
+    16 and search returned each page twice; a moved folder had its path followed nowhere."""
+    scans = tmp_path / "k" / "scans"
+    shutil.copytree(SPRAVA, scans / "справа")
+    archive = ["--archive", str(tmp_path / "a")]
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(scans), *archive, "-q"]).exit_code == 0
+    (tmp_path / "link").symlink_to(scans, target_is_directory=True)
+    shutil.copytree(scans / "справа", tmp_path / "copy" / "справа")
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    shutil.copy(scans / "справа" / "2.png", lone / "2.png")
+    for again in (tmp_path / "link", tmp_path / "copy", lone / "2.png"):
+        result = runner.invoke(app, ["ingest", str(again), *archive])
+        assert result.exit_code == 0, result.output
+        assert "already in the archive (the same content as " in result.output
+        assert "0 page(s) OCRed" in result.output
+    assert api.search(tmp_path / "a", "Ужгород").total == 3  # once each, not doubled
+
+    moved = tmp_path / "nas" / "справа"
+    moved.parent.mkdir()
+    shutil.move(scans / "справа", moved)
+    result = runner.invoke(app, ["ingest", str(moved.parent), *archive])
+    assert result.exit_code == 0, result.output
+    assert "which is gone: the archive's document now points here (moved)" in result.output
+    (view,) = api.find_documents(tmp_path / "a", "справа")
+    assert view.source == str(moved) and all(
+        p.source_path.startswith(str(moved)) for p in view.pages
+    )
+    assert runner.invoke(app, ["check", *archive]).exit_code == 0
+
+
+def test_relocate_follows_originals_moved_on_disk_checked_by_hash(tmp_path: Path) -> None:
+    old = tmp_path / "old-nas" / "scans"
+    shutil.copytree(SPRAVA, old / "справа")
+    archive = ["--archive", str(tmp_path / "a")]
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(old), *archive, "-q"]).exit_code == 0
+    new = tmp_path / "srv" / "scans"
+    new.parent.mkdir()
+    shutil.move(old, new)
+    assert runner.invoke(app, ["check", *archive]).exit_code == 1  # every original missing
+    dry = runner.invoke(app, ["relocate", str(old), str(new), *archive, "--dry-run"])
+    assert dry.exit_code == 0 and "would follow 1 document(s), 3 page(s)" in dry.output
+    assert runner.invoke(app, ["check", *archive]).exit_code == 1  # nothing changed yet
+    (new / "справа" / "10.png").write_bytes((new / "справа" / "10.png").read_bytes() + b"\0")
+    changed = runner.invoke(app, ["relocate", str(old), str(new), *archive])
+    assert changed.exit_code == 1 and "DIFFERS " in changed.output  # not followed
+    shutil.copy(SPRAVA / "10.png", new / "справа" / "10.png")
+    done = runner.invoke(app, ["relocate", str(old), str(new), *archive])
+    assert done.exit_code == 0 and "followed 1 document(s), 3 page(s)" in done.output
+    assert runner.invoke(app, ["check", *archive]).exit_code == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -286,4 +287,38 @@ def review(
         cleared = ", ".join(f"page {i.page}" for i in items) or "nothing (no review was open)"
         out.print(escape(f"cleared: {cleared}"))
     if resolve is None and items:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  arkhiv relocate /mnt/old-nas/scans /srv/scans --archive ./archive\n\n"
+    "  arkhiv relocate /mnt/old-nas/scans /srv/scans --dry-run   (what would follow)\n\n"
+    "Each page's original is looked for under NEW_PREFIX and checked by the sha256 recorded at\n"
+    "ingest; a document follows only when all its pages are found unchanged.\n\n" + EXIT_CODES
+)
+@handle_errors
+def relocate(
+    old_prefix: Annotated[Path, typer.Argument(help="Where the originals were.")],
+    new_prefix: Annotated[Path, typer.Argument(help="Where they are now.")],
+    archive: ArchiveOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would follow.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Follow originals moved on disk: the catalog's paths under OLD_PREFIX become NEW_PREFIX,
+    checked by hash. Exit 1 when some pages were not found or differ."""
+    settings = settings_for(config, archive)
+    done = api.relocate(settings.archive, old_prefix, new_prefix, dry_run=dry_run)
+    if json_out:
+        out.print(json.dumps(asdict(done), ensure_ascii=False, indent=2), markup=False)
+    else:
+        verb = "would follow" if dry_run else "followed"
+        out.print(escape(f"{verb} {done.documents} document(s), {done.pages} page(s)"))
+        for path in done.missing:
+            err.print(escape(f"NOT FOUND {path}"))
+        for path in done.differ:
+            err.print(escape(f"DIFFERS {path}: not the content recorded at ingest"))
+    if done.missing or done.differ:
         raise typer.Exit(int(ExitCode.PARTIAL))

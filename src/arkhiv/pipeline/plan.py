@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from arkhiv import identity
 from arkhiv.catalog import PageRow
 from arkhiv.config import Pipeline, ocr_key_material
 from arkhiv.fsutil import sha256_file
@@ -71,7 +72,12 @@ def plan_pages(
     """The pages to OCR (or to record as failed), document by document, lazily. A document
     with nothing left to do goes straight to `ctx.complete`."""
     for doc in docs:
+        shas = _content(ctx, doc)
+        if shas is not None and _known_elsewhere(ctx, doc, shas):
+            continue
         state = _start_document(ctx, doc, plans.get(doc.path) or DocumentPlan(DocumentMetadata()))
+        if shas is not None:
+            identity.record_content(ctx.catalog, state.doc_id, shas)
         doc_pdf = ctx.archive / state.folder / DOCUMENT_PDF
         for page in doc.pages:
             planned = _plan_page(ctx, state, page, doc_pdf, force)
@@ -80,6 +86,45 @@ def plan_pages(
                 yield planned
         if state.remaining == 0:
             ctx.complete.append(state)
+
+
+def _content(ctx: BatchContext, doc: DocumentSource) -> list[str] | None:
+    """The content hashes of the document's pages (each file hashed once per batch); None
+    when a file cannot be read (its page then fails with the reason when it is planned)."""
+    shas = []
+    for page in doc.pages:
+        try:
+            sha = ctx.hashes.get(page.path) or sha256_file(page.path)
+        except OSError:
+            return None
+        ctx.hashes[page.path] = sha
+        shas.append(sha)
+    return shas
+
+
+def _known_elsewhere(ctx: BatchContext, doc: DocumentSource, shas: list[str]) -> bool:
+    """Whether the archive holds this document's content under another path (issue 15): a
+    moved original is followed (the document's path updated, nothing read again); a copy, a
+    symlinked path or a single scan of a known document is not added again. Documents of this
+    batch do not count (the same scan in two folders gives both their page)."""
+    known = identity.known_content(ctx.catalog, doc, shas)
+    if known is None or known.doc_id in ctx.docs:
+        return False
+    if known.moved and known.page is None:
+        identity.move(ctx.catalog, known.doc_id, doc)
+        ctx.report.warnings.append(
+            f"{doc.path}: the same scans as {known.recorded_path}, which is gone: the "
+            "archive's document now points here (moved)"
+        )
+        return False  # planned as usual: its pages are found done, nothing is read again
+    what = f"page {known.page} of {known.recorded_path}" if known.page else known.recorded_path
+    ctx.report.warnings.append(
+        f"{doc.path}: already in the archive (the same content as {what}); not added again"
+    )
+    ctx.report.pages_skipped += len(doc.pages)
+    for _ in doc.pages:
+        ctx.progress("page", {"status": "skipped"})
+    return True
 
 
 def _start_document(ctx: BatchContext, doc: DocumentSource, plan: DocumentPlan) -> DocState:

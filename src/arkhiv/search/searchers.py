@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from whoosh.filedb.filetables import FileFormatError
+
 from arkhiv.errors import ArkhivError, SearchIndexError
 from arkhiv.search.generations import current_generation
 from arkhiv.search.index import PageIndex, SearchFilters, SearchPage
@@ -102,7 +104,9 @@ def _damage_named(path: Path, archive: Path) -> Iterator[None]:
     except ArkhivError:
         raise
     except Exception as e:
-        damaged = (OSError, ValueError, KeyError, EOFError, struct.error, zlib.error)
+        damaged = (
+            OSError, ValueError, KeyError, EOFError, struct.error, zlib.error, FileFormatError
+        )  # fmt: skip
         # Whoosh's W3 codec raises a bare Exception for a block it cannot read.
         if not isinstance(e, (*damaged, pickle.UnpicklingError)) and "Block tag" not in str(e):
             raise
