@@ -160,3 +160,35 @@ def test_relocate_follows_originals_moved_on_disk_checked_by_hash(tmp_path: Path
     done = runner.invoke(app, ["relocate", str(old), str(new), *archive])
     assert done.exit_code == 0 and "followed 1 document(s), 3 page(s)" in done.output
     assert runner.invoke(app, ["check", *archive]).exit_code == 0
+
+
+def test_a_second_ctrl_c_stops_at_once_and_the_batch_resumes(tmp_path: Path) -> None:
+    """Item 14: twice Ctrl-C once hung for ten minutes (then a traceback from an atexit join).
+    Signals go to the whole process group, as a terminal sends them."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import SAMPLES
+
+    scans = tmp_path / "scans"
+    shutil.copytree(SAMPLES, scans, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    command = [sys.executable, "-m", "arkhiv.cli", "ingest", str(scans), "--archive",
+               str(tmp_path / "a"), "-q"]  # fmt: skip
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    time.sleep(2.5)
+    start = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - start < 15
+    assert proc.returncode == 130, err
+    assert "Ctrl-C again to stop at once" in err and "Traceback" not in err
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert api.search(tmp_path / "a", "Ужгород").indexed_pages == 6  # every page, once

@@ -27,6 +27,7 @@ from arkhiv.cli.common import (
     out,
     pipeline_for,
     settings_for,
+    stop_on_signals,
     stop_on_sigterm,
 )
 from arkhiv.config import Settings
@@ -102,7 +103,7 @@ def ingest(
         _render_batch_check(checked, settings, json_out)
         return
     show_bar = not quiet and not json_out and sys.stderr.isatty()
-    with ProgressBar(show_bar) as bar, stop_on_sigterm() as stop:
+    with ProgressBar(show_bar) as bar, stop_on_signals() as stop:
         result = api.ingest(
             source,
             settings,
@@ -121,7 +122,7 @@ def ingest(
             (err if line.startswith("FAILED") else out).print(escape(line))
     if result.interrupted:
         err.print("arkhiv: stopped before the end; run the same command again to finish")
-        raise typer.Exit(int(ExitCode.PARTIAL))
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.failed:
         raise typer.Exit(int(ExitCode.PARTIAL))
 

@@ -114,9 +114,21 @@ class LocalProcessExecutor:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            if self._closing is not None:
+            if kind is KeyboardInterrupt:  # a second Ctrl-C: stop now, drop pages in progress
+                self._kill_workers()
+            elif self._closing is not None:
                 self._closing.join()
             else:
                 self._pool.shutdown(wait=True, cancel_futures=True)
         finally:
             shutil.rmtree(self.work_root, ignore_errors=True)
+
+    def _kill_workers(self) -> None:
+        """Workers ignore SIGINT and SIGTERM (the coordinator decides when to stop): SIGKILL.
+        Nothing is half-written: the coordinator alone writes results, atomically."""
+        processes = list(getattr(self._pool, "_processes", {}).values())  # CPython's pool
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        for process in processes:
+            process.join(timeout=5)
