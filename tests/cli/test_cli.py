@@ -206,3 +206,17 @@ def test_check_refuses_what_the_ingest_refuses(
     result = CliRunner().invoke(app, ["ingest", str(scans), "--check", *extra])
     assert result.exit_code == code, result.output
     assert message in result.output
+
+
+def test_check_during_an_ingest_says_the_archive_is_busy(tmp_path: Path) -> None:
+    """Issue 15, item 21: `check` during an ingest reported the pages in progress as missing."""
+    from arkhiv.catalog import Catalog
+    from arkhiv.fsutil import archive_lock
+
+    Catalog.open(tmp_path / "a", create=True).close()
+    with archive_lock(tmp_path / "a"):  # as an ingest holds it
+        result = CliRunner().invoke(app, ["check", "--archive", str(tmp_path / "a")])
+    assert result.exit_code == 5, result.output
+    assert "is writing to this archive; check it when done" in result.output
+    after = CliRunner().invoke(app, ["check", "--archive", str(tmp_path / "a")])
+    assert after.exit_code != 5 and "writing to this archive" not in after.output

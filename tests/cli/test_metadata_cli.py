@@ -194,7 +194,10 @@ def test_manifest_row_naming_no_document_is_exit_1(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["ok"] is False
     assert [p["file"] for p in data["problems"]] == [str(manifest)]
-    assert data["problems"][0]["reason"].endswith("row 2: no document at 'nosuch'")
+    assert data["problems"][0]["reason"].endswith(
+        f"row 2: no document at 'nosuch' (paths are relative to {tmp_path / 'scans'}, "
+        "with / between folders)"
+    )
     assert data["documents"][0]["ok"] is True  # the document itself is fine
 
 
@@ -204,7 +207,10 @@ def test_manifest_problem_names_the_manifest_once(tmp_path: Path) -> None:
     manifest.write_text("path,title\nnosuch,Накази\n", "utf-8")
     result = _check(tmp_path / "scans", "--manifest", manifest, "--archive", tmp_path / "a")
     assert result.exit_code == 1, result.output
-    assert f"FAILED {manifest}: row 2: no document at 'nosuch'" in result.stderr.splitlines()
+    assert (
+        f"FAILED {manifest}: row 2: no document at 'nosuch' (paths are relative to "
+        f"{tmp_path / 'scans'}, with / between folders)"
+    ) in result.stderr.splitlines()
 
 
 @pytest.mark.parametrize(

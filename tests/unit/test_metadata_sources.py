@@ -174,8 +174,9 @@ def test_manifest_rows_errors_carry_row_numbers(tmp_path: Path) -> None:
     meta = plans[a.path].metadata
     assert meta is not None and meta.ref.fond == "Р-1"  # a BOM from Excel is fine
     assert plans[c.path].errors[0].startswith(f"{manifest}: row 3: date:")
+    # Where the path was looked for is said (issue 15, item 21).
     assert problems == [
-        "row 4: no document at 'missing'",
+        f"row 4: no document at 'missing' (paths are relative to {root}, with / between folders)",
         "row 5: 'a' is already described in row 2",
     ]
 

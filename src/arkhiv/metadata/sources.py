@@ -427,6 +427,8 @@ def _manifest_rows(
             matches = [d for d in found if d is not None]
             if not matches:
                 what = f"no document at {cell!r}" if cell else "the path cell is empty"
+                if cell:
+                    what += f" (paths are relative to {bases[0]}, with / between folders)"
                 problems.append(f"row {number}: {what}")
                 continue
             key = _nfc(matches[0].path)

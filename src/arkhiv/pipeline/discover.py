@@ -184,7 +184,7 @@ def discover(
                     SkippedInput(
                         path,
                         f"unsupported file type {suffix or '(no extension)'!r}; arkhiv reads "
-                        "TIFF, PNG, JPEG and PDF scans",
+                        "TIFF, PNG, JPEG, JPEG 2000, BMP, GIF and PDF scans",
                     ),
                 )
             docs.extend([doc] if doc else [])
