@@ -71,6 +71,7 @@ class PageJob:
     pdf: PdfSettings
     ingest: IngestSettings  # DPI fallback, size limits, what to do with PDF text
     data: bytes | None = field(default=None, repr=False)
+    sha256: str = ""  # the file's content as planned: a file replaced since is not read
 
 
 @dataclass(frozen=True)

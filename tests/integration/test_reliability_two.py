@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from arkhiv import api
@@ -192,3 +193,32 @@ def test_a_second_ctrl_c_stops_at_once_and_the_batch_resumes(tmp_path: Path) -> 
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert api.search(tmp_path / "a", "Ужгород").indexed_pages == 6  # every page, once
+
+
+def test_a_file_replaced_during_the_batch_is_not_recorded_under_its_old_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 21: a file replaced during its ingest was recorded with the old sha256 and the
+    new text. Here it is replaced after it was planned, before its page job reads it."""
+    from arkhiv.config import load_pipeline, load_settings
+    from arkhiv.pipeline import ocr as ocr_stage
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    target = scans / "1.png"
+    shutil.copy(SPRAVA / "1.png", target)
+    real = ocr_stage.load_cached
+
+    def load_cached(cache_dir: Path, page_key: str) -> object:
+        shutil.copy(SPRAVA / "2.png", target)  # the scanner overwrote it meanwhile
+        return real(cache_dir, page_key)
+
+    monkeypatch.setattr(ocr_stage, "load_cached", load_cached)
+    settings = load_settings(env={}, overrides={"": {"archive": tmp_path / "a"}})
+    report = api.ingest(scans, settings, load_pipeline("default", settings))
+    (page,) = report.pages
+    assert page.status == "failed" and page.transient
+    assert page.reason == "the file changed while the batch ran; run the same command again"
+    monkeypatch.setattr(ocr_stage, "load_cached", real)
+    again = api.ingest(scans, settings, load_pipeline("default", settings))
+    assert again.pages_ok == 1  # the new content, under its own hash

@@ -164,7 +164,9 @@ def _job_maker(ctx: BatchContext) -> Callable[[PlannedPage], PageJob]:
     ocr, pdf, ingest_cfg = ctx.pipeline.ocr, ctx.pipeline.pdf, ctx.settings.ingest
 
     def make(page: PlannedPage) -> PageJob:
-        return PageJob(page.key, page.page.path, page.page.frame, ocr, pdf, ingest_cfg)
+        return PageJob(
+            page.key, page.page.path, page.page.frame, ocr, pdf, ingest_cfg, sha256=page.sha
+        )
 
     return make
 

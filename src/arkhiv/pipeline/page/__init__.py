@@ -39,7 +39,7 @@ from arkhiv.errors import (
 from arkhiv.models import PageJob, PageOcrResult
 from arkhiv.pipeline.page.flags import review_reasons
 from arkhiv.pipeline.page.numero import put_back
-from arkhiv.pipeline.page.prepare import Prepared, prepare
+from arkhiv.pipeline.page.prepare import ChangedFileError, Prepared, prepare
 from arkhiv.pipeline.page.reading import Reading
 from arkhiv.pipeline.page.recover import look_at, read_well
 from arkhiv.pipeline.page.render import display_turn, text_layer, words_alto
@@ -70,6 +70,8 @@ def run_page_job(job: PageJob, work_root: Path | None = None) -> PageOcrResult:
         result = _run_steps(job, work)
     except MissingDependencyError:
         raise
+    except ChangedFileError as e:
+        result = PageOcrResult(page_key=job.key, ok=False, error=e.message, transient=True)
     except InputFileError as e:
         result = PageOcrResult(page_key=job.key, ok=False, error=e.message)
     except ArkhivError as e:

@@ -15,8 +15,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from arkhiv.config import IngestSettings
 from arkhiv.errors import InputFileError
+from arkhiv.fsutil import sha256_file
 from arkhiv.models import PageJob
 from arkhiv.tools import poppler
+
+
+class ChangedFileError(InputFileError):
+    """The file is not the one planned: a transient failure, done again by the next run."""
+
 
 # Image modes and formats OCRmyPDF (through img2pdf) takes as they are; others are converted.
 _DIRECT_MODES = frozenset({"1", "L", "RGB"})
@@ -115,8 +121,20 @@ def _pdf_page(job: PageJob, source: Path, work: Path) -> Path:
 
 
 def readable_source(job: PageJob, work: Path) -> Path:
-    """Where this worker reads the page: the file itself, or its bytes written into `work`."""
+    """Where this worker reads the page: the file itself, or its bytes written into `work`.
+    A file whose content is no longer the one planned (replaced meanwhile) is not read: its
+    text would be recorded under the old content's hash."""
     if job.data is None:
+        try:
+            changed = bool(job.sha256) and sha256_file(job.source) != job.sha256
+        except FileNotFoundError as e:
+            raise InputFileError(job.source, "the file disappeared before it could be read") from e
+        except PermissionError as e:
+            raise InputFileError(job.source, "permission denied; make the file readable") from e
+        if changed:
+            raise ChangedFileError(
+                job.source, "the file changed while the batch ran; run the same command again"
+            )
         return job.source
     local = work / ("source" + job.source.suffix.lower())
     local.write_bytes(job.data)
