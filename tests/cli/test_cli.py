@@ -220,3 +220,19 @@ def test_check_during_an_ingest_says_the_archive_is_busy(tmp_path: Path) -> None
     assert "is writing to this archive; check it when done" in result.output
     after = CliRunner().invoke(app, ["check", "--archive", str(tmp_path / "a")])
     assert after.exit_code != 5 and "writing to this archive" not in after.output
+
+
+def test_check_decodes_the_images_as_the_ingest_would(tmp_path: Path) -> None:
+    """Issue 15, item 21: --check said all valid for a truncated TIFF the ingest fails on."""
+    corpus = Path(__file__).resolve().parents[1] / "resources" / "bad" / "corpus"
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(corpus / "truncated.tif", scans / "truncated.tif")
+    shutil.copy(corpus / "bomb-40000x40000.png", scans / "bomb.png")  # never decoded
+    result = CliRunner().invoke(app, ["ingest", str(scans), "--check"])
+    assert result.exit_code == 1, result.output
+    assert (
+        f"FAILED {scans / 'truncated.tif'}: cannot decode the image: image file is truncated"
+        in (result.output)
+    )
+    assert "bomb.png: cannot decode" not in result.output

@@ -356,4 +356,30 @@ def check(
     batch = plan_batch([s.absolute() for s in sources], settings, metadata)
     found = [(str(s.path), s.reason) for s in batch.skipped]
     found += [(str(batch.request.manifest), p) for p in batch.problems]
+    limit = settings.ingest.max_image_megapixels
+    found += [problem for d in batch.docs for problem in _undecodable(d, limit)]
     return BatchCheck([CheckedDocument(d, batch.plans[d.path]) for d in batch.docs], found)
+
+
+def _undecodable(doc: DocumentSource, megapixels: float) -> list[tuple[str, str]]:
+    """The document's images that do not decode (a truncated TIFF, a corrupt frame), as the
+    page job would find them: `--check` decodes every image, it does not only list them.
+    Images above the size limit are not decoded (the ingest refuses them, and says so)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # the limit is arkhiv's setting, checked below
+    problems = []
+    for page in doc.pages:
+        if page.path.suffix.lower() in discover.PDF_SUFFIXES:
+            continue
+        try:
+            with Image.open(page.path) as im:
+                if page.frame is not None:
+                    im.seek(page.frame)
+                if im.size[0] * im.size[1] > megapixels * 1e6:
+                    continue  # refused by the ingest with its own reason, never decoded
+                im.load()
+        except Exception as e:  # Pillow raises many kinds for a corrupt file
+            where = f" (frame {page.frame + 1})" if page.frame is not None else ""
+            problems.append((str(page.path), f"cannot decode the image{where}: {e}"))
+    return problems
