@@ -12,6 +12,18 @@ RENDER_TIMEOUT = 60  # seconds for one page
 
 def render_page(pdf: Path, page: int, width: int) -> Any:
     """Page `page` (1-based) of `pdf` as a PIL image `width` pixels wide, grayscale or RGB."""
+    return _render(pdf, page, size=(width, None))
+
+
+def rasterize(pdf: Path, page: int, dpi: float, target: Path) -> Path:
+    """Page `page` (1-based) of `pdf` as a gray PNG at `target`, `dpi` dots per inch (its
+    MediaBox, turned as its /Rotate says: as it is shown)."""
+    _render(pdf, page, dpi=round(dpi), grayscale=True).save(target, dpi=(dpi, dpi))
+    return target
+
+
+def _render(pdf: Path, page: int, **options: Any) -> Any:
+    """One page through pdf2image's `convert_from_path`, its failures as arkhiv's errors."""
     from pdf2image import convert_from_path
     from pdf2image.exceptions import (
         PDFInfoNotInstalledError,
@@ -24,9 +36,9 @@ def render_page(pdf: Path, page: int, width: int) -> Any:
             str(pdf),
             first_page=page,
             last_page=page,
-            size=(width, None),
             timeout=RENDER_TIMEOUT,
             thread_count=1,
+            **options,
         )
     except PDFInfoNotInstalledError as e:
         raise MissingDependencyError(
@@ -38,36 +50,3 @@ def render_page(pdf: Path, page: int, width: int) -> Any:
     if not images:
         raise ToolError("pdftoppm", 0, "", f"pdftoppm wrote no image for {pdf} page {page}")
     return images[0]
-
-
-def rasterize(pdf: Path, page: int, dpi: float, target: Path) -> Path:
-    """Page `page` (1-based) of `pdf` as a gray PNG at `target`, `dpi` dots per inch (its
-    MediaBox, turned as its /Rotate says: as it is shown)."""
-    from pdf2image import convert_from_path
-    from pdf2image.exceptions import (
-        PDFInfoNotInstalledError,
-        PDFPageCountError,
-        PDFSyntaxError,
-    )
-
-    try:
-        images = convert_from_path(
-            str(pdf),
-            dpi=round(dpi),
-            first_page=page,
-            last_page=page,
-            grayscale=True,
-            timeout=RENDER_TIMEOUT,
-            thread_count=1,
-        )
-    except PDFInfoNotInstalledError as e:
-        raise MissingDependencyError(
-            "pdftoppm is not installed", hint="sudo apt-get install poppler-utils"
-        ) from e
-    except (PDFPageCountError, PDFSyntaxError, TimeoutError, OSError) as e:
-        message = f"cannot render {pdf} page {page}: {e}"
-        raise ToolError("pdftoppm", None, str(e)[-500:], message) from e
-    if not images:
-        raise ToolError("pdftoppm", 0, "", f"pdftoppm wrote no image for {pdf} page {page}")
-    images[0].save(target, dpi=(dpi, dpi))
-    return target
