@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,17 @@ def read_well(page: Page, cfg: OcrSettings, work: Path) -> Outcome:
     if not cfg.deskew:  # the scan as it is: neither straightened nor its border masked
         page = replace(page, border=None, masked=None)
     first = _first(page, cfg, work, angle)
-    k = _quarter_turns(page, first, cfg)
-    upright = Transform(page.size, k, page.skew)
+    # The layout measures take the turn the reading found; one-column readings, which do not
+    # turn the page themselves, ask Tesseract's orientation detection when that is in doubt,
+    # and only then (it costs a second of Tesseract).
+    upright = Transform(page.size, _turns(first.orientation()), page.skew)
+    turns: list[int] = []
+
+    def turn_for_one_column() -> int:
+        if not turns:
+            turns.append(_quarter_turns(page, first, cfg))
+        return turns[0]
+
     candidates = [(first, assess(page.marks, first, upright))]
     columns = candidates[0][1].columns  # a multi-column page: never read as one column
     done: set[str] = set()
@@ -111,7 +121,7 @@ def read_well(page: Page, cfg: OcrSettings, work: Path) -> Outcome:
             break
         done.add(name)
         try:
-            reading = _read(page, name, cfg, work, k, angle)
+            reading = _read(page, name, cfg, work, turn_for_one_column, angle)
         except ToolError as e:
             if _disk_low(work):  # cut short by a full disk: not a result, the page is retried
                 raise
@@ -176,13 +186,16 @@ def _quarter_turns(page: Page, first: Reading, cfg: OcrSettings) -> int:
     its orientation disagrees with the direction of the page's lines."""
     angle = first.orientation()
     if first.word_count >= OSD_MIN_WORDS and ((angle // 90) % 2 == 1) == page.vertical:
-        return (-(angle // 90)) % 4
-    if not cfg.retry:  # no reading will need the turn
-        return (-(angle // 90)) % 4
+        return _turns(angle)
     turn = tesseract.orientation(page.image, dpi=round(page.dpi), timeout=cfg.page_timeout)
     if turn is None:
-        return 0 if not page.vertical else (-(angle // 90)) % 4
-    return (-(turn // 90)) % 4
+        return 0 if not page.vertical else _turns(angle)
+    return _turns(turn)
+
+
+def _turns(degrees: int) -> int:
+    """Quarter turns counter-clockwise that undo text turned by `degrees` counter-clockwise."""
+    return (-(degrees // 90)) % 4
 
 
 def _complete(a: Assessment, page: Page, cfg: OcrSettings, columns: bool) -> bool:
@@ -227,7 +240,9 @@ _STRATEGIES = {  # name: (clean-up filter, psm, scale, described)
 }
 
 
-def _read(page: Page, name: str, cfg: OcrSettings, work: Path, k: int, angle: float) -> Reading:
+def _read(
+    page: Page, name: str, cfg: OcrSettings, work: Path, turns: Callable[[], int], angle: float
+) -> Reading:
     """Another reading: the same geometry as the first (straightened when it was), turned
     upright for psm 4 (which does not turn the page itself)."""
     which, psm, scale, described = _STRATEGIES[name]
@@ -236,7 +251,7 @@ def _read(page: Page, name: str, cfg: OcrSettings, work: Path, k: int, angle: fl
         base = _cleaned(base, page.mode, other=which == "other")
         if page.border is not None:
             base = mask_border(base, page.border)
-    t = Transform(page.size, k if psm == 4 else 0, angle, scale)
+    t = Transform(page.size, turns() if psm == 4 else 0, angle, scale)
     return read(
         base,
         t,
