@@ -137,7 +137,7 @@ def find_documents(
 ) -> list[DocumentView]:
     """Documents named by `ref`: a document id, a citation (any form; parts not given match
     anything, "арк. 7" picks a leaf) or a document name. UsageError when nothing matches."""
-    catalog = Catalog.open(archive, create=False)
+    catalog = Catalog.open(archive, create=False, readonly=True)
     try:
         return reader.find_documents(catalog, ref, style)
     finally:
@@ -149,7 +149,7 @@ def review(
 ) -> list[review_mod.ReviewItem]:
     """The pages whose text is doubtful (text missed, low confidence, no text on an inked
     page), each with its reasons, for an archivist to check."""
-    catalog = Catalog.open(archive, create=False)
+    catalog = Catalog.open(archive, create=False, readonly=True)
     try:
         return review_mod.flagged(catalog, style)
     finally:
@@ -178,7 +178,7 @@ def relocate(
 ) -> identity.Relocation:
     """Follow originals moved on disk from under `old_prefix` to `new_prefix`, each checked by
     its recorded sha256 (arkhiv.identity.relocate); under the archive lock."""
-    Catalog.open(archive, create=False).close()  # a clear message when there is no archive
+    Catalog.open(archive, create=False, readonly=True).close()  # no archive: a clear message
     with archive_lock(archive):
         catalog = Catalog.open(archive, create=False)
         try:
@@ -200,7 +200,7 @@ def export(
     from arkhiv.export import ExportFormat, ExportUnit
     from arkhiv.export import export as run_export
 
-    catalog = Catalog.open(archive, create=False)
+    catalog = Catalog.open(archive, create=False, readonly=True)
     try:
         yield from run_export(
             catalog, ExportFormat(fmt), ExportUnit(per), style, include_restricted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -134,6 +135,19 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """The catalog opened read-only; `immutable` when SQLite cannot even make its shared-memory
+    file beside it (a WAL database on a read-only folder)."""
+    uri = path.absolute().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+    db.row_factory = sqlite3.Row
+    return db
+
+
 def now() -> str:
     """UTC timestamp for the catalog."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -171,9 +185,13 @@ class PageRow:
 class Catalog:
     """The SQLite catalog of one archive folder. One writer at a time (SQLite's lock)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
         try:
+            if readonly and not os.access(path.parent, os.W_OK):
+                self.db = _read_only(path)  # a read-only folder or medium: read it as it is
+                self._check_version()
+                return
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -187,7 +205,9 @@ class Catalog:
             ) from e
 
     @classmethod
-    def open(cls, archive: Path, *, create: bool) -> Catalog:
+    def open(cls, archive: Path, *, create: bool, readonly: bool = False) -> Catalog:
+        """The archive's catalog; `readonly` for commands that only read it, which then work
+        on a read-only folder too (a DVD, a read-only share)."""
         path = archive / CATALOG_NAME
         if not create and not path.is_file():
             from arkhiv.errors import ArchiveNotFoundError
@@ -196,6 +216,8 @@ class Catalog:
                 f"{archive}: no arkhiv archive here (no {CATALOG_NAME})",
                 hint="ingest scans first: arkhiv ingest SCANS_DIR --archive " + str(archive),
             )
+        if readonly:
+            return cls(path, readonly=True)
         archive.mkdir(parents=True, exist_ok=True)
         return cls(path)
 
@@ -215,6 +237,15 @@ class Catalog:
 
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _check_version(self) -> None:
+        """A catalog read as it is must be of this arkhiv's version (it cannot be migrated)."""
+        if self.schema_version() != len(MIGRATIONS):
+            raise CatalogError(
+                f"{self.path}: catalog schema {self.schema_version()} (this arkhiv: "
+                f"{len(MIGRATIONS)}), and the folder is read-only, so it cannot be upgraded",
+                hint="open it once where it is writable with this arkhiv (e.g. arkhiv reindex)",
+            )
 
     def _migrate(self) -> None:
         version = self.schema_version()

@@ -99,10 +99,18 @@ def exclusive_lock(path: Path, what: str) -> Iterator[None]:
     """
     import fcntl
 
-    from arkhiv.errors import ArchiveBusyError
+    from arkhiv.errors import ArchiveBusyError, ArkhivError
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as f:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as e:  # a read-only folder or medium: reading commands still work
+        raise ArkhivError(
+            f"{path.parent}: the folder is not writable ({io_reason(e)})",
+            hint="searching, show, export and check work on a read-only archive; to change "
+            "it, use a writable copy",
+        ) from e
+    with handle as f:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:

@@ -105,7 +105,7 @@ class ArchiveReader:
 
     @contextmanager
     def catalog(self) -> Iterator[Catalog]:
-        catalog = Catalog.open(self.archive, create=False)
+        catalog = Catalog.open(self.archive, create=False, readonly=True)
         try:
             yield catalog
         finally:

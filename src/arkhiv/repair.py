@@ -20,7 +20,7 @@ from arkhiv.search import PageIndex
 
 def repair_archive(archive: Path) -> list[str]:
     """Repair what can be repaired; returns one line per repair (empty: nothing to do)."""
-    Catalog.open(archive, create=False).close()  # a clear message when there is no archive
+    Catalog.open(archive, create=False, readonly=True).close()  # no archive: a clear message
     with archive_lock(archive):
         catalog = Catalog.open(archive, create=False)
         try:

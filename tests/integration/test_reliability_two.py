@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,55 @@ def test_a_file_replaced_during_the_batch_is_not_recorded_under_its_old_hash(
     monkeypatch.setattr(ocr_stage, "load_cached", real)
     again = api.ingest(scans, settings, load_pipeline("default", settings))
     assert again.pages_ok == 1  # the new content, under its own hash
+
+
+@pytest.fixture
+def read_only_archive(tmp_path: Path) -> Iterator[Path]:
+    """An ingested archive seen through a read-only bind mount (as root, which CI is, no
+    folder is read-only otherwise); skipped where mounting is not allowed."""
+    import subprocess
+
+    scans = tmp_path / "scans"
+    shutil.copytree(SPRAVA, scans / "справа")
+    assert (
+        CliRunner()
+        .invoke(app, ["ingest", str(scans), "--archive", str(tmp_path / "a"), "-q"])
+        .exit_code
+        == 0
+    )
+    view = tmp_path / "ro"
+    view.mkdir()
+    mounted = subprocess.run(
+        ["mount", "--bind", str(tmp_path / "a"), str(view)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot bind-mount here: {mounted.stderr.decode()[:100]}")
+    try:
+        remount = ["mount", "-o", "remount,bind,ro", str(view)]
+        if subprocess.run(remount, capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        yield view
+    finally:
+        subprocess.run(["umount", str(view)], capture_output=True)
+
+
+def test_a_read_only_archive_can_be_read_and_says_so_when_written(read_only_archive: Path) -> None:
+    """Item 16: on a read-only archive only `search` worked; check, export, show, reindex said
+    "cannot open the catalog ... is it an arkhiv archive folder?" and the search page gave 500."""
+    from fastapi.testclient import TestClient
+
+    from arkhiv.web.app import create_app
+
+    ro = ["--archive", str(read_only_archive)]
+    runner = CliRunner()
+    for command in (["search", "Ужгород"], ["show", "справа"], ["export"], ["check"], ["review"]):
+        result = runner.invoke(app, [*command, *ro])
+        assert result.exit_code == 0, (command, result.output)
+    with TestClient(create_app(read_only_archive)) as client:
+        assert client.get("/", params={"q": "Ужгород"}).status_code == 200
+        assert client.get("/document/1").status_code == 200
+    for command in (["reindex"], ["ingest", str(read_only_archive.parent / "scans")]):
+        result = runner.invoke(app, [*command, *ro])
+        assert result.exit_code == 4, (command, result.output)
+        assert f"arkhiv: error: {read_only_archive}: the folder is not writable" in result.output
+        assert "internal error" not in result.output

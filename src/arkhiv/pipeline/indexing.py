@@ -79,7 +79,7 @@ def rebuild_index(archive: Path, catalog: Catalog) -> int:
 
 def reindex(archive: Path) -> int:
     """`arkhiv reindex`: rebuild the archive's index under the archive lock."""
-    Catalog.open(archive, create=False).close()  # a clear message when there is no archive
+    Catalog.open(archive, create=False, readonly=True).close()  # no archive: a clear message
     with archive_lock(archive):
         catalog = Catalog.open(archive, create=False)
         try:
