@@ -275,3 +275,25 @@ def test_a_read_only_archive_can_be_read_and_says_so_when_written(read_only_arch
         assert result.exit_code == 4, (command, result.output)
         assert f"arkhiv: error: {read_only_archive}: the folder is not writable" in result.output
         assert "internal error" not in result.output
+
+
+def test_a_userunit_page_is_rasterized_at_its_real_size(tmp_path: Path) -> None:
+    """Item 10: pdftoppm ignores /UserUnit; the page is rendered so that the image has the
+    DPI asked for per real inch (a letter page at UserUnit 2 is 17 x 22 inches)."""
+    import pikepdf
+    from PIL import Image
+
+    from arkhiv.config import IngestSettings, OcrSettings, PdfSettings
+    from arkhiv.models import PageJob
+    from arkhiv.pipeline.page.prepare import prepare
+
+    src = tmp_path / "креслення.pdf"
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page(page_size=(612, 792))
+        pdf.pages[0].obj.UserUnit = 2
+        pdf.save(src)
+    job = PageJob("ab" * 32, src, 0, OcrSettings(), PdfSettings(), IngestSettings(default_dpi=100))
+    page = prepare(job, tmp_path)
+    with Image.open(page.image) as im:
+        assert im.size == (1700, 2200)  # 17 x 22 inches at 100 dpi
+    assert page.dpi == 100

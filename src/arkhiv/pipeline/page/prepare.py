@@ -194,8 +194,18 @@ def prepare(job: PageJob, work: Path) -> Prepared:
     if job.source.suffix.lower() != ".pdf":
         return Prepared(path, path, dpi, assumed, False)
     dpi = float(job.ingest.default_dpi)
-    image = poppler.rasterize(path, 1, dpi, work / "page.png")
+    # pdftoppm ignores /UserUnit: render that many times finer, so that the image has `dpi`
+    # pixels per real inch (the text layer is scaled onto the page by OCRmyPDF's graft).
+    image = poppler.rasterize(path, 1, dpi * _user_unit(path), work / "page.png")
     return Prepared(path, image, dpi, False, _has_text(path))
+
+
+def _user_unit(pdf: Path) -> float:
+    """The one-page PDF's /UserUnit (points per unit / 1), 1 when absent."""
+    import pikepdf
+
+    with pikepdf.open(pdf) as doc:
+        return float(doc.pages[0].obj.get("/UserUnit", 1.0))
 
 
 def _has_text(pdf: Path) -> bool:
