@@ -34,7 +34,7 @@ from arkhiv.errors import ArkhivError, CatalogError, UsageError
 from arkhiv.fsutil import archive_lock, io_reason, remove_stale_temps
 from arkhiv.metadata.sources import DocumentPlan, MetadataRequest, resolve
 from arkhiv.models import BatchReport, DocumentSource, PageJob, PageReport, SkippedInput
-from arkhiv.pipeline import discover
+from arkhiv.pipeline import cache, discover
 from arkhiv.pipeline.assemble import document_pdf
 from arkhiv.pipeline.context import BatchContext, DocState, ProgressFn, no_progress
 from arkhiv.pipeline.describe import write_document_json
@@ -265,6 +265,7 @@ def _open_batch(
     remove_stale_temps(archive)
     shutil.rmtree(archive / TMP_DIR, ignore_errors=True)
     catalog.close_stale_batches()
+    cache.sweep(archive / cache.CACHE_DIR, catalog)
     batch_id = catalog.start_batch(
         batch.sources, pipeline.name, {"pipeline": asdict(pipeline), "force": options.force}
     )

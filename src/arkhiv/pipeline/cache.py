@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from arkhiv.catalog import Catalog
 from arkhiv.fsutil import atomic_path, atomic_write_text
 from arkhiv.models import PageOcrResult
 
@@ -68,3 +69,22 @@ def store(cache_dir: Path, result: PageOcrResult) -> PageOcrResult:
 def drop_pdf(cache_dir: Path, page_key: str) -> None:
     """Forget the page's PDF (its document PDF holds the page now); text and record stay."""
     cache_paths(cache_dir, page_key)[0].unlink(missing_ok=True)
+
+
+def sweep(cache_dir: Path, catalog: Catalog) -> int:
+    """Page PDFs a killed run left in the cache although their page is in its document's PDF
+    already (the run died between the two): removed; returns how many. A page PDF still
+    needed (its document not yet assembled) stays."""
+    removed = 0
+    for pdf in cache_dir.glob("*/*.pdf"):
+        row = catalog.db.execute(
+            "SELECT 1 FROM pages WHERE page_key = ? AND status = 'ok' AND pdf_page IS NULL",
+            (pdf.stem,),
+        ).fetchone()
+        placed = catalog.db.execute(
+            "SELECT 1 FROM pages WHERE page_key = ? AND pdf_page IS NOT NULL", (pdf.stem,)
+        ).fetchone()
+        if row is None and placed is not None:
+            pdf.unlink(missing_ok=True)
+            removed += 1
+    return removed
