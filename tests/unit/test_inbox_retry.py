@@ -37,6 +37,23 @@ def _watcher(tmp_path: Path, clock: Clock) -> InboxWatcher:
     )
 
 
+def _recording_watcher(
+    tmp_path: Path,
+) -> tuple[InboxWatcher, list[tuple[str, dict[str, object]]]]:
+    """A watcher of tmp_path/inbox with the default settings, and the events it reports."""
+    events: list[tuple[str, dict[str, object]]] = []
+    settings = load_settings(env={}, overrides={"": {"archive": tmp_path / "archive"}})
+    watcher = InboxWatcher(
+        tmp_path / "inbox",
+        settings,
+        Pipeline(),
+        on_event=lambda k, i: events.append((k, i)),
+        stop=threading.Event(),
+        clock=Clock(),
+    )
+    return watcher, events
+
+
 def _fake_ingest(transient: bool, calls: list[list[Path]]):  # type: ignore[no-untyped-def]
     def ingest(sources: list[Path], *args: object, **kwargs: object) -> BatchReport:
         calls.append(list(sources))
@@ -174,12 +191,7 @@ def test_an_archive_dropped_into_the_inbox_is_never_taken(
     os.utime(dropped / "catalog.sqlite", (old, old))
     calls: list[list[Path]] = []
     monkeypatch.setattr(inbox_mod.engine, "ingest", _fake_ingest(False, calls))
-    events: list[tuple[str, dict[str, object]]] = []
-    settings = load_settings(env={}, overrides={"": {"archive": tmp_path / "archive"}})
-    w = InboxWatcher(
-        inbox, settings, Pipeline(), on_event=lambda k, i: events.append((k, i)),
-        stop=threading.Event(), clock=Clock(),
-    )  # fmt: skip
+    w, events = _recording_watcher(tmp_path)
     w.run(once=True)
     assert calls == [] and (dropped / "catalog.sqlite").is_file()
     assert ("skipped", {"file": str(dropped), "reason": "an arkhiv archive"}) in events
@@ -218,12 +230,7 @@ def test_a_drop_whose_name_is_not_utf8_is_left_and_the_rest_taken(
         os.utime(f, (time.time() - 3600,) * 2)
     calls: list[list[Path]] = []
     monkeypatch.setattr(inbox_mod.engine, "ingest", _fake_ingest(False, calls))
-    events: list[tuple[str, dict[str, object]]] = []
-    settings = load_settings(env={}, overrides={"": {"archive": tmp_path / "archive"}})
-    w = InboxWatcher(
-        inbox, settings, Pipeline(), on_event=lambda k, i: events.append((k, i)),
-        stop=threading.Event(), clock=Clock(),
-    )  # fmt: skip
+    w, events = _recording_watcher(tmp_path)
     w.run(once=True)
     assert [p.name for batch in calls for p in batch] == ["добре.png"]
     assert bad.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,6 @@ from arkhiv.cli.common import (
     pipeline_for,
     settings_for,
     stop_on_signals,
-    stop_on_sigterm,
 )
 from arkhiv.config import Settings
 from arkhiv.errors import ExitCode
@@ -179,7 +179,7 @@ def watch(
         extra = ", ".join(f"{k}={v}" for k, v in info.items() if k not in ("file", "to"))
         out.print(escape(f"{stamp} {kind:<9} {what}" + (f" ({extra})" if extra else "")))
 
-    with stop_on_sigterm() as stop:
+    with stop_on_signals((signal.SIGTERM,)) as stop:  # Ctrl-C stops a watch at once
         summary = api.watch(
             inbox, settings, pipe, once=once, poll=poll, on_event=log_event, stop=stop
         )

@@ -175,40 +175,26 @@ class ProgressBar:
 
 
 @contextlib.contextmanager
-def stop_on_signals() -> Iterator[threading.Event]:
-    """The first Ctrl-C or SIGTERM sets an event: the pages in progress finish and are
-    recorded, then the command ends (exit 130). A second Ctrl-C stops at once: the pages in
-    progress are dropped (never recorded half) and the same command resumes later."""
+def stop_on_signals(
+    signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
+) -> Iterator[threading.Event]:
+    """The first of `signals` (Ctrl-C, SIGTERM) sets an event: the pages in progress finish and
+    are recorded, then the command ends (exit 130). When Ctrl-C is among them, a second Ctrl-C
+    stops at once: the pages in progress are dropped (never recorded half) and the same command
+    resumes later."""
     stop = threading.Event()
+    again = "; Ctrl-C again to stop at once" if signal.SIGINT in signals else ""
 
     def handler(signum: int, frame: object) -> None:
         if stop.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
         name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
-        err.print(
-            f"arkhiv: stopping after the pages in progress ({name}; Ctrl-C again to stop at once)"
-        )
+        err.print(f"arkhiv: stopping after the pages in progress ({name}{again})")
         stop.set()
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, handler) for s in signals}
     try:
         yield stop
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
-
-
-@contextlib.contextmanager
-def stop_on_sigterm() -> Iterator[threading.Event]:
-    """SIGTERM (systemd, kill) sets an event: the work in progress finishes, then we exit."""
-    stop = threading.Event()
-
-    def handler(signum: int, frame: object) -> None:
-        err.print("arkhiv: stopping after the pages in progress (SIGTERM)")
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield stop
-    finally:
-        signal.signal(signal.SIGTERM, previous)
